@@ -1,0 +1,148 @@
+//! The configuration file (`config/quotebot.toml`): every key has a default, so an empty file,
+//! or one holding only `[telegram]` and `admins = [123]`, is valid. Unknown keys are errors, so
+//! that a misspelt key is not silently ignored. Every key is documented in the README.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// Where the configuration is read from when no `--config` is given.
+pub const DEFAULT_PATH: &str = "config/quotebot.toml";
+
+/// The whole configuration.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// `[corpus]`
+    pub corpus: CorpusConfig,
+    /// `[search]`
+    pub search: SearchConfig,
+    /// `[telegram]`
+    pub telegram: TelegramConfig,
+}
+
+/// `[corpus]`: where the articles are.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct CorpusConfig {
+    /// The corpus folder (`dir = "corpus"`), relative to the current directory.
+    pub dir: PathBuf,
+}
+
+impl Default for CorpusConfig {
+    fn default() -> Self {
+        CorpusConfig {
+            dir: PathBuf::from("corpus"),
+        }
+    }
+}
+
+/// `[search]`: how questions are matched.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SearchConfig {
+    /// How many answers `ask` gives by default.
+    pub top: usize,
+    /// Answers scoring below this are not given; 0 turns the threshold off.
+    pub min_score: f32,
+    /// Whether question words not in the articles match words a few edits away.
+    pub fuzzy: bool,
+    /// Words at least this long (in letters) may match with one edit.
+    pub fuzzy_min_len: usize,
+    /// Words at least this long may match with two edits (0: never).
+    pub fuzzy_two_edits_len: usize,
+    /// At most this many vocabulary words stand in for one mistyped word.
+    pub max_expansions: usize,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        SearchConfig {
+            top: 1,
+            min_score: 0.3,
+            fuzzy: true,
+            fuzzy_min_len: 4,
+            fuzzy_two_edits_len: 8,
+            max_expansions: 5,
+        }
+    }
+}
+
+/// `[telegram]`: who may use the bot.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct TelegramConfig {
+    /// Chats the bot answers in; empty means every chat.
+    pub allowed_chats: Vec<i64>,
+    /// Users who may use the admin commands.
+    pub admins: Vec<u64>,
+}
+
+impl Config {
+    /// Parses a configuration file's text; `path` names it in errors.
+    pub fn parse(path: &Path, text: &str) -> Result<Config> {
+        toml::from_str(text).map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })
+    }
+
+    /// Reads `path`, or [`DEFAULT_PATH`] when `path` is `None` and that file exists, or else
+    /// returns the defaults.
+    pub fn load(path: Option<&Path>) -> Result<Config> {
+        let path = match path {
+            Some(p) => p.to_path_buf(),
+            None => {
+                let default = PathBuf::from(DEFAULT_PATH);
+                if !default.exists() {
+                    return Ok(Config::default());
+                }
+                default
+            }
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::Io {
+            path: path.clone(),
+            source: e,
+        })?;
+        Config::parse(&path, &text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_and_partial_files_take_defaults() {
+        assert_eq!(
+            Config::parse(Path::new("c"), "").unwrap(),
+            Config::default()
+        );
+        let c = Config::parse(Path::new("c"), "[telegram]\nadmins = [123]\n").unwrap();
+        assert_eq!(c.telegram.admins, [123]);
+        assert_eq!(c.search, SearchConfig::default());
+        assert_eq!(c.corpus.dir, Path::new("corpus"));
+    }
+
+    #[test]
+    fn unknown_keys_and_wrong_types_are_errors() {
+        let err = Config::parse(Path::new("q.toml"), "[search]\nmin_scor = 1\n").unwrap_err();
+        assert!(err.to_string().contains("q.toml"), "{err}");
+        assert!(err.to_string().contains("min_scor"), "{err}");
+        let err = Config::parse(Path::new("q.toml"), "[search]\ntop = \"x\"\n").unwrap_err();
+        assert!(err.to_string().contains("top"), "{err}");
+    }
+
+    #[test]
+    fn the_shipped_file_is_valid_and_matches_the_defaults() {
+        let text = include_str!("../config/quotebot.toml");
+        let c = Config::parse(Path::new(DEFAULT_PATH), text).unwrap();
+        assert_eq!(
+            c,
+            Config::default(),
+            "config/quotebot.toml should spell out the defaults"
+        );
+    }
+}

@@ -1,0 +1,445 @@
+//! The corpus: a folder of articles (`.txt` and `.md`, any depth) read into [`Article`]s with
+//! their sentences. This is the first step of the flow in the crate docs; the search index is
+//! built from what it returns.
+//!
+//! A file that cannot be used is skipped and reported as a [`Problem`] naming the file (and
+//! line, where there is one); the rest of the corpus still loads.
+
+mod header;
+pub mod markdown;
+pub mod split;
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::date::Date;
+use crate::error::{Error, Result};
+
+/// Files larger than this are skipped: a news article is a few kilobytes, and a stray
+/// multi-gigabyte file in the folder must not take the whole bot down.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A byte range of an article's text; `u32` because sentences are many and files are small.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    /// First byte.
+    pub start: u32,
+    /// One past the last byte.
+    pub end: u32,
+}
+
+impl Span {
+    /// The span `start..end`.
+    #[must_use]
+    pub fn new(start: usize, end: usize) -> Span {
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
+    }
+
+    /// As a range for slicing.
+    #[must_use]
+    pub fn range(self) -> Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+/// One news article.
+#[derive(Clone, Debug)]
+pub struct Article {
+    /// From the `title` header, else from the file name.
+    pub title: String,
+    /// From the `date` header, else from a date at the start of the file name.
+    pub date: Option<Date>,
+    /// The `source` header (usually a URL).
+    pub source: Option<String>,
+    /// The `lang` header, lowercased (`en`, `ru`, `fa`…), if any.
+    pub lang: Option<String>,
+    /// The file, as the corpus folder joined with its path inside it.
+    pub path: PathBuf,
+    /// The article text: everything after the header, line breaks as `\n`, Markdown markup
+    /// dropped. Sentences index into it.
+    pub text: String,
+    /// The sentences, in order.
+    pub sentences: Vec<Span>,
+}
+
+impl Article {
+    /// Reads an article from the bytes of a file. `path` names it in messages and gives the
+    /// title when there is no `title` header; a `.md` extension means Markdown.
+    ///
+    /// Returns the article and the warnings about it (a missing date, a header value that was
+    /// not understood).
+    pub fn parse(path: &Path, bytes: &[u8]) -> Result<(Article, Vec<Problem>)> {
+        let text = std::str::from_utf8(bytes).map_err(|e| Error::NotUtf8 {
+            path: path.to_path_buf(),
+            line: 1 + bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count(),
+        })?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let owned;
+        let text = if text.contains('\r') {
+            owned = text.replace("\r\n", "\n").replace('\r', "\n");
+            owned.as_str()
+        } else {
+            text
+        };
+        let head = header::parse(path, text)?;
+        let body = &text[head.body_start..];
+        let markdown = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("md"));
+        let body = if markdown {
+            markdown::to_text(body)
+        } else {
+            body.trim_end().to_string()
+        };
+        let sentences = split::sentences(&body);
+        if sentences.is_empty() {
+            return Err(Error::NoText {
+                path: path.to_path_buf(),
+            });
+        }
+        let mut warnings: Vec<Problem> = head
+            .notes
+            .into_iter()
+            .map(|(line, message)| Problem::Warning {
+                path: path.to_path_buf(),
+                line: Some(line),
+                message,
+            })
+            .collect();
+        let (name_title, name_date) = title_from_path(path);
+        let date = head.date.or(name_date);
+        if date.is_none() {
+            warnings.push(Problem::Warning {
+                path: path.to_path_buf(),
+                line: None,
+                message: "no date: answers from this article will say the date is unknown".into(),
+            });
+        }
+        let article = Article {
+            title: head.title.unwrap_or(name_title),
+            date,
+            source: head.source,
+            lang: head.lang,
+            path: path.to_path_buf(),
+            text: body,
+            sentences,
+        };
+        Ok((article, warnings))
+    }
+
+    /// The text of sentence `i`.
+    #[must_use]
+    pub fn sentence(&self, i: usize) -> &str {
+        &self.text[self.sentences[i].range()]
+    }
+}
+
+/// A title made from a file name, and the date it starts with, if any:
+/// `2024-09-30-Iran-and-Russia_agree.txt` → ("Iran and Russia agree", 2024-09-30).
+#[must_use]
+pub fn title_from_path(path: &Path) -> (String, Option<Date>) {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (date, rest) = match stem.get(..10).and_then(Date::parse_iso) {
+        Some(d) => (Some(d), &stem[10..]),
+        None => (None, stem.as_str()),
+    };
+    let words: Vec<&str> = rest
+        .split(|c: char| c == '-' || c == '_' || c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut title = words.join(" ");
+    if title.is_empty() {
+        title = stem.clone();
+    }
+    if let Some(first) = title.chars().next() {
+        let upper: String = first.to_uppercase().collect();
+        title.replace_range(..first.len_utf8(), &upper);
+    }
+    (title, date)
+}
+
+/// Something wrong with one corpus file.
+#[derive(Debug)]
+pub enum Problem {
+    /// The file could not be used and was skipped.
+    Skipped(Error),
+    /// The file loaded, but something in it deserves a look.
+    Warning {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line, where there is one.
+        line: Option<usize>,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Problem {
+    /// Whether the file was skipped.
+    #[must_use]
+    pub fn is_error(&self) -> bool {
+        matches!(self, Problem::Skipped(_))
+    }
+
+    /// The file it is about.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        match self {
+            Problem::Skipped(e) => e.path(),
+            Problem::Warning { path, .. } => path,
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    /// `path:line: message`; a skipped file says so at the end. The severity is for the
+    /// caller to show (see [`Problem::is_error`]).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Skipped(e) => write!(f, "{e} (file skipped)"),
+            Problem::Warning {
+                path,
+                line: Some(line),
+                message,
+            } => write!(f, "{}:{line}: {message}", path.display()),
+            Problem::Warning {
+                path,
+                line: None,
+                message,
+            } => write!(f, "{}: {message}", path.display()),
+        }
+    }
+}
+
+/// The articles of a corpus folder and what was wrong with its files.
+#[derive(Debug, Default)]
+pub struct Corpus {
+    /// Articles in path order.
+    pub articles: Vec<Article>,
+    /// Skipped files and warnings, in path order.
+    pub problems: Vec<Problem>,
+}
+
+/// Whether a file name is an article file (`.txt` or `.md`, any case; not hidden).
+#[must_use]
+pub fn is_article_file(path: &Path) -> bool {
+    let hidden = path
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+    !hidden
+        && path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("txt") || e.eq_ignore_ascii_case("md"))
+}
+
+/// Lists the article files under `dir`, at any depth, in path order. Hidden files and folders
+/// are left out, and symbolic links to folders are not followed (they could loop).
+pub fn list_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let meta = std::fs::metadata(dir).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::CorpusNotFound {
+            path: dir.to_path_buf(),
+        },
+        _ => Error::Io {
+            path: dir.to_path_buf(),
+            source: e,
+        },
+    })?;
+    if !meta.is_dir() {
+        return Err(Error::CorpusNotFound {
+            path: dir.to_path_buf(),
+        });
+    }
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d).map_err(|e| Error::Io {
+            path: d.clone(),
+            source: e,
+        })?;
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::Io {
+                path: d.clone(),
+                source: e,
+            })?;
+            let path = entry.path();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let hidden = entry.file_name().to_string_lossy().starts_with('.');
+            if kind.is_dir() && !hidden {
+                stack.push(path);
+            } else if (kind.is_file() || kind.is_symlink()) && is_article_file(&path) {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Reads one corpus file.
+pub fn load_file(path: &Path) -> Result<(Article, Vec<Problem>)> {
+    let io = |e| Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(Error::TooLarge {
+            path: path.to_path_buf(),
+            size: meta.len(),
+            limit: MAX_FILE_BYTES,
+        });
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
+    Article::parse(path, &bytes)
+}
+
+/// Loads every article under `dir`, reading files on all cores. Fails only when the folder
+/// itself cannot be read; bad files become [`Problem`]s.
+pub fn load(dir: &Path) -> Result<Corpus> {
+    let files = list_files(dir)?;
+    let results = parallel_map(&files, |p| load_file(p));
+    let mut corpus = Corpus::default();
+    for result in results {
+        match result {
+            Ok((article, warnings)) => {
+                corpus.articles.push(article);
+                corpus.problems.extend(warnings);
+            }
+            Err(e) => corpus.problems.push(Problem::Skipped(e)),
+        }
+    }
+    Ok(corpus)
+}
+
+/// Maps `f` over `items` on all cores, keeping the order.
+pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = worker_threads().min(items.len().max(1));
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut slots: Vec<Option<R>> = Vec::with_capacity(items.len());
+    slots.resize_with(items.len(), || None);
+    let done: Vec<Vec<(usize, R)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut local = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= items.len() {
+                            break local;
+                        }
+                        local.push((i, f(&items[i])));
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("corpus worker panicked"))
+            .collect()
+    });
+    for (i, r) in done.into_iter().flatten() {
+        slots[i] = Some(r);
+    }
+    slots
+        .into_iter()
+        .map(|r| r.expect("every item mapped"))
+        .collect()
+}
+
+/// How many threads loading uses: the machine's cores, at most 8.
+pub(crate) fn worker_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_come_from_file_names() {
+        let (t, d) = title_from_path(Path::new("corpus/2024-09-30-Iran-and-Russia_agree.txt"));
+        assert_eq!(t, "Iran and Russia agree");
+        assert_eq!(d, Date::new(2024, 9, 30));
+        let (t, d) = title_from_path(Path::new("a/grain_exports.md"));
+        assert_eq!((t.as_str(), d), ("Grain exports", None));
+        let (t, _) = title_from_path(Path::new("2024-01-01.txt"));
+        assert_eq!(t, "2024-01-01");
+        let (t, _) = title_from_path(Path::new("école-news.txt"));
+        assert_eq!(t, "École news");
+    }
+
+    #[test]
+    fn bom_and_crlf_are_accepted() {
+        let bytes =
+            "\u{feff}title: A\r\ndate: 2024-01-02\r\n\r\nOne line\r\nwraps. Two.\r\n".as_bytes();
+        let (a, warnings) = Article::parse(Path::new("a.txt"), bytes).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(a.title, "A");
+        assert_eq!(a.sentence(0), "One line\nwraps.");
+        assert_eq!(a.sentence(1), "Two.");
+    }
+
+    #[test]
+    fn not_utf8_names_the_line() {
+        let err = Article::parse(Path::new("b.txt"), b"date 2024-01-01\nok\n\xff bad").unwrap_err();
+        assert!(matches!(err, Error::NotUtf8 { line: 3, .. }), "{err:?}");
+    }
+
+    #[test]
+    fn empty_and_header_only_files_have_no_text() {
+        for bytes in [
+            &b""[..],
+            b"  \n\n",
+            b"title: T\ndate: 2024-01-01\n\n",
+            b"* * *",
+        ] {
+            let err = Article::parse(Path::new("e.txt"), bytes).unwrap_err();
+            assert!(matches!(err, Error::NoText { .. }), "{bytes:?}: {err:?}");
+        }
+    }
+
+    #[test]
+    fn missing_date_is_a_warning_and_the_file_name_date_counts() {
+        let (a, w) = Article::parse(Path::new("x/news.txt"), b"Text here.").unwrap();
+        assert_eq!(a.date, None);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].to_string().contains("x/news.txt"), "{}", w[0]);
+        let (a, w) = Article::parse(Path::new("x/2023-05-06-news.txt"), b"Text here.").unwrap();
+        assert_eq!(a.date, Date::new(2023, 5, 6));
+        assert!(w.is_empty(), "{w:?}");
+    }
+
+    #[test]
+    fn markdown_files_are_cleaned() {
+        let (a, _) = Article::parse(
+            Path::new("m.md"),
+            b"title: M\ndate: 2024-01-01\n\n# Heading\nSome *bold* [link](http://x).",
+        )
+        .unwrap();
+        assert_eq!(a.sentence(0), "Heading");
+        assert_eq!(a.sentence(1), "Some bold link.");
+    }
+
+    #[test]
+    fn parallel_map_keeps_order() {
+        let items: Vec<u32> = (0..1000).collect();
+        let out = parallel_map(&items, |x| x * 2);
+        assert_eq!(out, items.iter().map(|x| x * 2).collect::<Vec<_>>());
+    }
+}

@@ -1,0 +1,220 @@
+//! Calendar dates of articles: parsing the `YYYY-MM-DD` form of the corpus headers, telling a
+//! date-shaped value from text, and writing dates for people ("30 September 2024").
+//!
+//! A whole date library would be more than the corpus needs: articles carry a day, never a time
+//! or a zone.
+
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// A day of the proleptic Gregorian calendar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    year: i32,
+    month: u8,
+    day: u8,
+}
+
+impl Date {
+    /// The date, if it exists (`2024-02-30` does not).
+    #[must_use]
+    pub fn new(year: i32, month: u32, day: u32) -> Option<Date> {
+        if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+            return None;
+        }
+        Some(Date {
+            year,
+            month: month as u8,
+            day: day as u8,
+        })
+    }
+
+    /// Parses exactly `YYYY-MM-DD`.
+    #[must_use]
+    pub fn parse_iso(s: &str) -> Option<Date> {
+        let b = s.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        let num = |r: std::ops::Range<usize>| -> Option<u32> {
+            let part = &s[r];
+            part.bytes()
+                .all(|c| c.is_ascii_digit())
+                .then(|| part.parse().ok())
+                .flatten()
+        };
+        Date::new(num(0..4)? as i32, num(5..7)?, num(8..10)?)
+    }
+
+    /// Whether `s` is written like a date (digits in groups joined by dashes, such as
+    /// `2024-13-45`), whether or not it is a valid one. Header values shaped like this are
+    /// meant as dates; anything else after `date` is article text ("Date palms grow…").
+    #[must_use]
+    pub fn is_date_shaped(s: &str) -> bool {
+        let mut groups = 0;
+        for part in s.split('-') {
+            if part.is_empty() || !part.bytes().all(|c| c.is_ascii_digit()) {
+                return false;
+            }
+            groups += 1;
+        }
+        groups >= 2
+    }
+
+    /// The year.
+    #[must_use]
+    pub fn year(self) -> i32 {
+        self.year
+    }
+
+    /// The month, 1 to 12.
+    #[must_use]
+    pub fn month(self) -> u32 {
+        u32::from(self.month)
+    }
+
+    /// The day of the month, 1 to 31.
+    #[must_use]
+    pub fn day(self) -> u32 {
+        u32::from(self.day)
+    }
+
+    /// The date for people: `30 September 2024`.
+    #[must_use]
+    pub fn human(self) -> String {
+        format!(
+            "{} {} {}",
+            self.day,
+            MONTHS[usize::from(self.month) - 1],
+            self.year
+        )
+    }
+
+    /// Days since 1970-01-01 (negative before it).
+    #[must_use]
+    pub fn days_since_epoch(self) -> i64 {
+        // Howard Hinnant's days_from_civil.
+        let y = i64::from(self.year) - i64::from(self.month <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let m = i64::from(self.month);
+        let mp = if m > 2 { m - 3 } else { m + 9 };
+        let doy = (153 * mp + 2) / 5 + i64::from(self.day) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
+    /// The date `days` days after 1970-01-01.
+    #[must_use]
+    pub fn from_days_since_epoch(days: i64) -> Date {
+        // Howard Hinnant's civil_from_days.
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+        let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
+        Date { year, month, day }
+    }
+
+    /// Today's date in UTC, from the system clock.
+    #[must_use]
+    pub fn today() -> Date {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Date::from_days_since_epoch((secs / 86_400) as i64)
+    }
+}
+
+fn days_in_month(year: i32, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+impl fmt::Display for Date {
+    /// ISO form, `2024-09-30`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+impl Serialize for Date {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_valid_iso_dates_only() {
+        let d = Date::parse_iso("2024-09-30").unwrap();
+        assert_eq!((d.year(), d.month(), d.day()), (2024, 9, 30));
+        assert_eq!(Date::parse_iso("2024-02-29").map(|d| d.day()), Some(29));
+        for bad in [
+            "2023-02-29",
+            "2024-13-45",
+            "2024-9-30",
+            "24-09-30",
+            "2024-09-30x",
+            "2024/09/30",
+            "",
+        ] {
+            assert_eq!(Date::parse_iso(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn tells_date_shaped_values_from_words() {
+        assert!(Date::is_date_shaped("2024-13-45"));
+        assert!(Date::is_date_shaped("2024-9-30"));
+        assert!(!Date::is_date_shaped("palms"));
+        assert!(!Date::is_date_shaped("2024"));
+        assert!(!Date::is_date_shaped("2024--30"));
+        assert!(!Date::is_date_shaped("Sept-30"));
+    }
+
+    #[test]
+    fn writes_dates_for_people_and_machines() {
+        let d = Date::new(2024, 9, 30).unwrap();
+        assert_eq!(d.human(), "30 September 2024");
+        assert_eq!(d.to_string(), "2024-09-30");
+        assert_eq!(serde_json::to_string(&d).unwrap(), "\"2024-09-30\"");
+    }
+
+    #[test]
+    fn day_numbers_round_trip() {
+        assert_eq!(Date::new(1970, 1, 1).unwrap().days_since_epoch(), 0);
+        assert_eq!(Date::new(2024, 9, 30).unwrap().days_since_epoch(), 19_996);
+        for days in [-800_000, -1, 0, 59, 60, 19_996, 2_000_000] {
+            let d = Date::from_days_since_epoch(days);
+            assert_eq!(d.days_since_epoch(), days, "{d}");
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! The engine: the one search path that the command line and the bot both call. It owns an
+//! index generation (read-only, shared) and the search settings, and turns a question into
+//! [`Answer`]s.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rustc_hash::FxHashSet;
+
+use crate::answer::Answer;
+use crate::config::SearchConfig;
+use crate::corpus::{self, Problem};
+use crate::error::Result;
+use crate::search::analyze::{self, TokenKind};
+use crate::search::{Index, QueryWord, TermId};
+
+/// Extra hits fetched beyond `top`, so that dropping duplicate quotes still leaves `top`.
+const SPARE_HITS: usize = 8;
+
+/// Answers questions from one corpus.
+#[derive(Clone, Debug)]
+pub struct Engine {
+    index: Arc<Index>,
+    config: SearchConfig,
+}
+
+impl Engine {
+    /// An engine over `index`.
+    #[must_use]
+    pub fn new(index: Index, config: SearchConfig) -> Engine {
+        Engine {
+            index: Arc::new(index),
+            config,
+        }
+    }
+
+    /// Loads the corpus folder `dir` and indexes it. Files that could not be used are in the
+    /// returned problems; only an unreadable folder is an error.
+    pub fn load(dir: &Path, config: SearchConfig) -> Result<(Engine, Vec<Problem>)> {
+        let corpus = corpus::load(dir)?;
+        Ok((
+            Engine::new(Index::build(corpus.articles), config),
+            corpus.problems,
+        ))
+    }
+
+    /// The index it answers from.
+    #[must_use]
+    pub fn index(&self) -> &Arc<Index> {
+        &self.index
+    }
+
+    /// Its search settings.
+    #[must_use]
+    pub fn config(&self) -> &SearchConfig {
+        &self.config
+    }
+
+    /// The answers to `question` with the configured `top` and `min_score`.
+    #[must_use]
+    pub fn ask(&self, question: &str) -> Vec<Answer> {
+        self.ask_with(question, self.config.top, self.config.min_score)
+    }
+
+    /// At most `top` answers to `question` scoring at least `min_score`, best first, each a
+    /// different quote. Every answer shares at least one (possibly mistyped) word with the
+    /// question, whatever `min_score` is.
+    #[must_use]
+    pub fn ask_with(&self, question: &str, top: usize, min_score: f32) -> Vec<Answer> {
+        let index = &self.index;
+        let words = index.analyze_question(question, &self.config);
+        let hits = index.search(&words, top.saturating_add(SPARE_HITS));
+        let mut seen = FxHashSet::default();
+        let mut answers = Vec::new();
+        for hit in hits {
+            if answers.len() >= top || hit.score < min_score {
+                break;
+            }
+            let mut answer = Answer::new(index, hit.sentence, hit.score);
+            if !seen.insert(answer.quote.clone()) {
+                continue;
+            }
+            answer.highlights = highlights(index, &words, &answer.quote);
+            answers.push(answer);
+        }
+        answers
+    }
+}
+
+/// Byte ranges of the words of `quote` that match the question's words.
+fn highlights(index: &Index, words: &[QueryWord], quote: &str) -> Vec<std::ops::Range<usize>> {
+    let terms: FxHashSet<TermId> = words
+        .iter()
+        .flat_map(|w| w.alternatives.iter().map(|a| a.term))
+        .collect();
+    let mut out = Vec::new();
+    let mut buf = String::new();
+    analyze::tokenize(quote, |tok| {
+        if tok.kind == TokenKind::Joined {
+            return;
+        }
+        analyze::normalize(&quote[tok.start..tok.end], &mut buf);
+        let term = index.surfaces.get(&buf).map(|t| t as TermId);
+        if term.is_some_and(|t| terms.contains(&t)) {
+            out.push(tok.start..tok.end);
+        }
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::Article;
+
+    fn engine(text: &str) -> Engine {
+        let (a, _) = Article::parse(Path::new("corpus/a.txt"), text.as_bytes()).unwrap();
+        Engine::new(Index::build(vec![a]), SearchConfig::default())
+    }
+
+    #[test]
+    fn answers_carry_the_article_and_highlights() {
+        let e = engine("title: Deal\ndate: 2024-09-30\n\nThe grain export\nis concluded. Rain.");
+        let answers = e.ask("grain exports");
+        assert_eq!(answers.len(), 1, "{answers:?}");
+        let a = &answers[0];
+        assert_eq!(a.quote, "The grain export is concluded.");
+        assert_eq!(a.title, "Deal");
+        assert_eq!(a.path, "corpus/a.txt");
+        let marked: Vec<&str> = a.highlights.iter().map(|r| &a.quote[r.clone()]).collect();
+        assert_eq!(marked, ["grain", "export"]);
+    }
+
+    #[test]
+    fn duplicate_quotes_are_given_once() {
+        let e = engine("date 2024-01-01 Grain is up.\n\nGrain is up.\n\nGrain fell.");
+        let answers = e.ask_with("grain", 5, 0.0);
+        let quotes: Vec<&str> = answers.iter().map(|a| a.quote.as_str()).collect();
+        assert_eq!(quotes, ["Grain is up.", "Grain fell."]);
+    }
+
+    #[test]
+    fn threshold_and_top_are_respected() {
+        let e = engine("date 2024-01-01 Grain and oil. Oil only. Grain only.");
+        assert_eq!(e.ask_with("grain oil", 1, 0.0).len(), 1);
+        let all = e.ask_with("grain oil", 10, 0.0);
+        assert_eq!(all.len(), 3, "{all:?}");
+        let cut = all[0].score.min(all[1].score) + 0.001;
+        let strict = e.ask_with("grain oil", 10, cut);
+        assert!(strict.iter().all(|a| a.score >= cut), "{strict:?}");
+        assert!(strict.len() < 3, "{strict:?}");
+    }
+}

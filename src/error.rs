@@ -1,0 +1,103 @@
+//! The library's error type: one variant per way a corpus file, the corpus folder or the
+//! configuration can fail. The binary wraps these in `anyhow` with context; the corpus loader
+//! turns the per-file ones into [`crate::corpus::Problem`]s so that one bad file never stops
+//! the others from loading.
+
+use std::io;
+use std::path::PathBuf;
+
+/// Everything the library can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file or folder could not be read (missing, permissions, a disk error).
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or folder that failed.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: io::Error,
+    },
+
+    /// The corpus folder does not exist or is not a folder.
+    #[error("{}: corpus folder not found", path.display())]
+    CorpusNotFound {
+        /// The folder that was asked for.
+        path: PathBuf,
+    },
+
+    /// A corpus file is not valid UTF-8; `line` is where the first bad byte is.
+    #[error("{}:{line}: not valid UTF-8 text", path.display())]
+    NotUtf8 {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the first invalid byte.
+        line: usize,
+    },
+
+    /// A corpus file has a header but no article text (or nothing at all).
+    #[error("{}: no article text", path.display())]
+    NoText {
+        /// The file.
+        path: PathBuf,
+    },
+
+    /// A `date` header whose value looks like a date but is not a valid `YYYY-MM-DD` one.
+    #[error("{}:{line}: malformed date {value:?} (expected YYYY-MM-DD, e.g. 2024-09-30)", path.display())]
+    BadDate {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the `date` header.
+        line: usize,
+        /// The value as written.
+        value: String,
+    },
+
+    /// A corpus file is larger than the loader accepts.
+    #[error("{}: file too large ({size} bytes; the limit is {limit})", path.display())]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size in bytes.
+        size: u64,
+        /// The limit in bytes.
+        limit: u64,
+    },
+
+    /// The configuration file is not valid TOML or has an unknown key or a wrong type.
+    #[error("{}: {message}", path.display())]
+    Config {
+        /// The configuration file.
+        path: PathBuf,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+}
+
+impl Error {
+    /// The file the error is about.
+    #[must_use]
+    pub fn path(&self) -> &std::path::Path {
+        match self {
+            Error::Io { path, .. }
+            | Error::CorpusNotFound { path }
+            | Error::NotUtf8 { path, .. }
+            | Error::NoText { path }
+            | Error::BadDate { path, .. }
+            | Error::TooLarge { path, .. }
+            | Error::Config { path, .. } => path,
+        }
+    }
+
+    /// The 1-based line the error points at, when there is one.
+    #[must_use]
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            Error::NotUtf8 { line, .. } | Error::BadDate { line, .. } => Some(*line),
+            _ => None,
+        }
+    }
+}
+
+/// `Result` with the library's [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,250 @@
+//! The `quotebot` command: glue between the command line and the library. Parsing is clap's,
+//! errors are anyhow's (printed with their causes), and everything else is in `quotebot::`.
+
+use std::io::{self, BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+use quotebot::chat::{Session, Step};
+use quotebot::{Config, Engine, answer};
+
+/// Answers questions about a folder of news articles with the sentence that best answers
+/// them, quoted exactly, with the article's title and date.
+#[derive(Parser)]
+#[command(name = "quotebot", version)]
+struct Cli {
+    /// The corpus folder [default: the config's corpus.dir, else ./corpus]
+    #[arg(long, global = true, value_name = "DIR")]
+    corpus: Option<PathBuf>,
+
+    /// The configuration file [default: config/quotebot.toml when it exists]
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Answer one question, or each line of standard input
+    Ask {
+        /// At most this many answers per question [default: the config's search.top]
+        #[arg(long, value_name = "K")]
+        top: Option<usize>,
+
+        /// Leave out answers scoring below this; 0 turns the threshold off
+        /// [default: the config's search.min_score]
+        #[arg(long, value_name = "X", allow_negative_numbers = true)]
+        min_score: Option<f32>,
+
+        /// One JSON object per question per line, for scripts
+        #[arg(long)]
+        json: bool,
+
+        /// The question; without it, each line of standard input is one
+        question: Vec<String>,
+    },
+    /// Chat in the terminal, with the replies the bot gives
+    Chat,
+    /// Check every corpus file and list the problems; exit status 1 if a file is unusable
+    Check,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `RUST_LOG` wins; otherwise warnings (corpus problems) show on stderr.
+fn init_logging() {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
+        .format(|f, record| {
+            let level = match record.level() {
+                log::Level::Error => "error",
+                log::Level::Warn => "warning",
+                log::Level::Info => "info",
+                log::Level::Debug => "debug",
+                log::Level::Trace => "trace",
+            };
+            writeln!(f, "{level}: {}", record.args())
+        })
+        .init();
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let config = Config::load(cli.config.as_deref()).context("reading the configuration")?;
+    let corpus_dir = cli
+        .corpus
+        .clone()
+        .unwrap_or_else(|| config.corpus.dir.clone());
+    match cli.command {
+        Command::Ask {
+            top,
+            min_score,
+            json,
+            question,
+        } => {
+            let engine = load(&corpus_dir, &config)?;
+            let top = top.unwrap_or(config.search.top);
+            let min_score = min_score.unwrap_or(config.search.min_score);
+            anyhow::ensure!(min_score.is_finite(), "--min-score must be a number");
+            ask(&engine, top, min_score, json, &question)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Chat => {
+            let engine = load(&corpus_dir, &config)?;
+            chat(&engine)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check => check(&corpus_dir),
+    }
+}
+
+fn load(dir: &std::path::Path, config: &Config) -> Result<Engine> {
+    let (engine, problems) = Engine::load(dir, config.search.clone())
+        .with_context(|| format!("loading the corpus from {}", dir.display()))?;
+    for p in &problems {
+        log::warn!("{p}");
+    }
+    if engine.index().articles().is_empty() {
+        log::warn!("{}: no articles to answer from", dir.display());
+    }
+    Ok(engine)
+}
+
+fn ask(engine: &Engine, top: usize, min_score: f32, json: bool, words: &[String]) -> Result<()> {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let answer_one = |out: &mut dyn Write, question: &str| -> io::Result<()> {
+        let answers = if question.trim().is_empty() {
+            Vec::new()
+        } else {
+            engine.ask_with(question, top, min_score)
+        };
+        if json {
+            writeln!(out, "{}", answer::json(question, &answers))
+        } else if question.trim().is_empty() {
+            writeln!(out, "{}", answer::EMPTY_QUESTION)
+        } else {
+            writeln!(out, "{}", answer::plain(&answers))
+        }
+    };
+    if !words.is_empty() {
+        answer_one(&mut out, &words.join(" "))?;
+        out.flush()?;
+        return Ok(());
+    }
+    let stdin = io::stdin();
+    let mut input = stdin.lock();
+    let mut line = Vec::new();
+    let mut first = true;
+    loop {
+        line.clear();
+        if input
+            .read_until(b'\n', &mut line)
+            .context("reading questions")?
+            == 0
+        {
+            break;
+        }
+        let question = String::from_utf8_lossy(&line);
+        let question = question.trim_end_matches(['\n', '\r']);
+        if !json && !first {
+            writeln!(out)?;
+        }
+        first = false;
+        answer_one(&mut out, question)?;
+        // A script may wait for each answer before it asks the next question.
+        out.flush()?;
+    }
+    Ok(())
+}
+
+fn chat(engine: &Engine) -> Result<()> {
+    let interactive = io::stdin().is_terminal();
+    let mut session = Session::new(engine);
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    if interactive {
+        writeln!(
+            out,
+            "quotebot: {} Ask a question, or /help.",
+            quotebot::chat::about(engine.index())
+        )?;
+    }
+    let stdin = io::stdin();
+    let mut input = stdin.lock();
+    let mut line = Vec::new();
+    loop {
+        if interactive {
+            write!(out, "> ")?;
+            out.flush()?;
+        }
+        line.clear();
+        if input.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        match session.handle(&String::from_utf8_lossy(&line)) {
+            Step::Quit => break,
+            Step::Reply(r) if r.is_empty() => {}
+            Step::Reply(r) => {
+                writeln!(out, "{r}\n")?;
+                out.flush()?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check(dir: &std::path::Path) -> Result<ExitCode> {
+    let corpus = quotebot::corpus::load(dir)
+        .with_context(|| format!("checking the corpus in {}", dir.display()))?;
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let mut errors = 0;
+    for p in &corpus.problems {
+        if p.is_error() {
+            errors += 1;
+            writeln!(out, "error: {p}")?;
+        } else {
+            writeln!(out, "warning: {p}")?;
+        }
+    }
+    let sentences: usize = corpus.articles.iter().map(|a| a.sentences.len()).sum();
+    let warnings = corpus.problems.len() - errors;
+    writeln!(
+        out,
+        "{}: {} with {}; {} skipped, {}",
+        dir.display(),
+        quotebot::chat::plural(corpus.articles.len(), "article"),
+        quotebot::chat::plural(sentences, "sentence"),
+        quotebot::chat::plural(errors, "file"),
+        quotebot::chat::plural(warnings, "warning"),
+    )?;
+    Ok(if errors > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}

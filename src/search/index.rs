@@ -1,0 +1,554 @@
+//! The inverted index over sentences: built once from the articles, then read-only and shared.
+//!
+//! Sentence ids follow the tie order of answers (newer article first, then path, then position
+//! in the article), so that among equal scores the lowest id wins and nothing is left to
+//! chance. Per term it keeps the sentences containing it (delta-encoded varints, with the
+//! count of occurrences where it is above one), how many sentences and articles contain it,
+//! and which article titles do. The vocabulary is a hash map from stems to term ids for exact
+//! look-ups and an FST of the normalized surface forms for typo-tolerant ones.
+//!
+//! Building runs on all cores: each thread analyzes a contiguous run of articles into its
+//! own term numbering, and the parts are merged in order.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rustc_hash::FxHashMap;
+
+use crate::corpus::{self, Article};
+use crate::search::analyze::{self, TokenKind};
+
+/// Id of a sentence in the index.
+pub type SentenceId = u32;
+/// Id of a term (a stem) in the index.
+pub type TermId = u32;
+
+const STOP: u32 = u32::MAX;
+
+/// Statistics of one term.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TermInfo {
+    /// Sentences containing it.
+    pub df: u32,
+    /// Articles containing it (in their text).
+    pub article_df: u32,
+}
+
+static GENERATIONS: AtomicU64 = AtomicU64::new(1);
+
+/// The index: articles, their sentences, and postings.
+pub struct Index {
+    pub(crate) articles: Vec<Article>,
+    /// Sentence id of each article's first sentence, plus the total at the end.
+    pub(crate) first_sentence: Vec<SentenceId>,
+    pub(crate) sentence_article: Vec<u32>,
+    /// Analyzed words per sentence (stop words and joined forms not counted).
+    pub(crate) sentence_len: Vec<u16>,
+    pub(crate) avg_sentence_len: f32,
+    pub(crate) terms: Vec<TermInfo>,
+    postings_offsets: Vec<usize>,
+    postings: Vec<u8>,
+    pub(crate) stem_ids: FxHashMap<Box<str>, TermId>,
+    pub(crate) surfaces: fst::Map<Vec<u8>>,
+    title_offsets: Vec<u32>,
+    title_articles: Vec<u32>,
+    pub(crate) generation: u64,
+}
+
+impl std::fmt::Debug for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Index")
+            .field("articles", &self.articles.len())
+            .field("sentences", &self.sentence_article.len())
+            .field("terms", &self.terms.len())
+            .field("generation", &self.generation)
+            .finish()
+    }
+}
+
+/// One thread's share of the build, in its own term numbering.
+#[derive(Default)]
+struct Part {
+    surface_ids: FxHashMap<Box<str>, u32>,
+    stem_ids: FxHashMap<Box<str>, u32>,
+    stems: Vec<Box<str>>,
+    postings: Vec<Vec<(SentenceId, u16)>>,
+    sentence_len: Vec<u16>,
+    titles: Vec<Vec<u32>>,
+}
+
+impl Part {
+    /// The local term of a normalized surface word, or `STOP`.
+    fn term(&mut self, word: &str, kind: TokenKind) -> u32 {
+        if let Some(&t) = self.surface_ids.get(word) {
+            return t;
+        }
+        let t = if word.is_empty() || (kind == TokenKind::Word && analyze::is_stop_word(word)) {
+            STOP
+        } else {
+            let stem = if kind == TokenKind::Word {
+                analyze::stem(word)
+            } else {
+                std::borrow::Cow::Borrowed(word)
+            };
+            match self.stem_ids.get(stem.as_ref()) {
+                Some(&t) => t,
+                None => {
+                    let t = self.stems.len() as u32;
+                    self.stem_ids.insert(stem.as_ref().into(), t);
+                    self.stems.push(stem.as_ref().into());
+                    self.postings.push(Vec::new());
+                    t
+                }
+            }
+        };
+        self.surface_ids.insert(word.into(), t);
+        t
+    }
+
+    fn add_articles(&mut self, articles: &[Article], mut sid: SentenceId) {
+        let mut buf = String::new();
+        let mut terms: Vec<u32> = Vec::new();
+        for article in articles {
+            for span in &article.sentences {
+                let text = &article.text[span.range()];
+                terms.clear();
+                let mut len = 0u32;
+                analyze::tokenize(text, |tok| {
+                    analyze::normalize(&text[tok.start..tok.end], &mut buf);
+                    let t = self.term(&buf, tok.kind);
+                    if t != STOP {
+                        terms.push(t);
+                        len += u32::from(tok.kind != TokenKind::Joined);
+                    }
+                });
+                terms.sort_unstable();
+                let mut i = 0;
+                while i < terms.len() {
+                    let t = terms[i];
+                    let mut j = i + 1;
+                    while j < terms.len() && terms[j] == t {
+                        j += 1;
+                    }
+                    let tf = (j - i).min(usize::from(u16::MAX)) as u16;
+                    self.postings[t as usize].push((sid, tf));
+                    i = j;
+                }
+                self.sentence_len.push(len.min(u32::from(u16::MAX)) as u16);
+                sid += 1;
+            }
+            let mut title_terms = Vec::new();
+            analyze::tokenize(&article.title, |tok| {
+                analyze::normalize(&article.title[tok.start..tok.end], &mut buf);
+                let t = self.term(&buf, tok.kind);
+                if t != STOP && !title_terms.contains(&t) {
+                    title_terms.push(t);
+                }
+            });
+            self.titles.push(title_terms);
+        }
+    }
+}
+
+fn write_varint(out: &mut Vec<u8>, mut v: u32) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+#[inline]
+fn read_varint(bytes: &[u8], pos: &mut usize) -> u32 {
+    let mut v = 0u32;
+    let mut shift = 0;
+    loop {
+        let b = bytes[*pos];
+        *pos += 1;
+        v |= u32::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            return v;
+        }
+        shift += 7;
+    }
+}
+
+/// The sentences of one term: `(sentence, occurrences)` in increasing sentence order.
+pub struct Postings<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    last: SentenceId,
+}
+
+impl Iterator for Postings<'_> {
+    type Item = (SentenceId, u32);
+
+    #[inline]
+    fn next(&mut self) -> Option<(SentenceId, u32)> {
+        if self.pos >= self.bytes.len() {
+            return None;
+        }
+        let v = read_varint(self.bytes, &mut self.pos);
+        let tf = if v & 1 == 1 {
+            read_varint(self.bytes, &mut self.pos)
+        } else {
+            1
+        };
+        self.last += v >> 1;
+        Some((self.last, tf))
+    }
+}
+
+/// Orders articles as ties are broken: newest first (undated last), then by path.
+fn tie_order(a: &Article, b: &Article) -> std::cmp::Ordering {
+    b.date.cmp(&a.date).then_with(|| a.path.cmp(&b.path))
+}
+
+impl Index {
+    /// Builds the index of `articles`.
+    #[must_use]
+    pub fn build(mut articles: Vec<Article>) -> Index {
+        articles.sort_by(tie_order);
+        let mut first_sentence = Vec::with_capacity(articles.len() + 1);
+        let mut sentence_article = Vec::new();
+        for (a, article) in articles.iter().enumerate() {
+            first_sentence.push(sentence_article.len() as SentenceId);
+            sentence_article.extend(std::iter::repeat_n(a as u32, article.sentences.len()));
+        }
+        first_sentence.push(sentence_article.len() as SentenceId);
+
+        let chunks = balanced_chunks(&articles, corpus::worker_threads());
+        let parts: Vec<Part> = corpus::parallel_map(&chunks, |&(from, to)| {
+            let mut part = Part::default();
+            part.add_articles(&articles[from..to], first_sentence[from]);
+            part
+        });
+        Index::merge(articles, first_sentence, sentence_article, parts)
+    }
+
+    fn merge(
+        articles: Vec<Article>,
+        first_sentence: Vec<SentenceId>,
+        sentence_article: Vec<u32>,
+        parts: Vec<Part>,
+    ) -> Index {
+        let mut stem_ids: FxHashMap<Box<str>, TermId> = FxHashMap::default();
+        let mut stems: Vec<Box<str>> = Vec::new();
+        let local_to_global: Vec<Vec<TermId>> = parts
+            .iter()
+            .map(|part| {
+                part.stems
+                    .iter()
+                    .map(|s| {
+                        *stem_ids.entry(s.clone()).or_insert_with(|| {
+                            stems.push(s.clone());
+                            (stems.len() - 1) as TermId
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        let n_terms = stems.len();
+        // For each part, the local term of each global one (or STOP).
+        let global_to_local: Vec<Vec<u32>> = local_to_global
+            .iter()
+            .map(|l2g| {
+                let mut g2l = vec![STOP; n_terms];
+                for (l, &g) in l2g.iter().enumerate() {
+                    g2l[g as usize] = l as u32;
+                }
+                g2l
+            })
+            .collect();
+
+        let mut terms = vec![TermInfo::default(); n_terms];
+        let mut postings = Vec::new();
+        let mut postings_offsets = Vec::with_capacity(n_terms + 1);
+        for (g, info) in terms.iter_mut().enumerate() {
+            postings_offsets.push(postings.len());
+            let mut last: SentenceId = 0;
+            let mut last_article = u32::MAX;
+            for (part, g2l) in parts.iter().zip(&global_to_local) {
+                let l = g2l[g];
+                if l == STOP {
+                    continue;
+                }
+                for &(sid, tf) in &part.postings[l as usize] {
+                    let delta = sid - last;
+                    last = sid;
+                    write_varint(&mut postings, (delta << 1) | u32::from(tf > 1));
+                    if tf > 1 {
+                        write_varint(&mut postings, u32::from(tf));
+                    }
+                    info.df += 1;
+                    let a = sentence_article[sid as usize];
+                    if a != last_article {
+                        info.article_df += 1;
+                        last_article = a;
+                    }
+                }
+            }
+        }
+        postings_offsets.push(postings.len());
+
+        let mut surface_pairs: Vec<(&str, u64)> = parts
+            .iter()
+            .zip(&local_to_global)
+            .flat_map(|(part, l2g)| {
+                part.surface_ids
+                    .iter()
+                    .filter(|&(_, &l)| l != STOP)
+                    .map(move |(s, &l)| (s.as_ref(), u64::from(l2g[l as usize])))
+            })
+            .collect();
+        surface_pairs.sort_unstable();
+        surface_pairs.dedup_by(|a, b| a.0 == b.0);
+        let surfaces = fst::Map::from_iter(surface_pairs)
+            .expect("sorted, deduplicated keys always build an FST");
+
+        let mut sentence_len = Vec::with_capacity(sentence_article.len());
+        let mut titles: Vec<Vec<TermId>> = Vec::with_capacity(articles.len());
+        for (part, l2g) in parts.iter().zip(&local_to_global) {
+            sentence_len.extend_from_slice(&part.sentence_len);
+            titles.extend(
+                part.titles
+                    .iter()
+                    .map(|ts| ts.iter().map(|&l| l2g[l as usize]).collect()),
+            );
+        }
+        let (title_offsets, title_articles) = invert(&titles, n_terms);
+        let total: u64 = sentence_len.iter().map(|&l| u64::from(l)).sum();
+        let avg_sentence_len = (total as f32 / sentence_len.len().max(1) as f32).max(1.0);
+
+        Index {
+            articles,
+            first_sentence,
+            sentence_article,
+            sentence_len,
+            avg_sentence_len,
+            terms,
+            postings_offsets,
+            postings,
+            stem_ids,
+            surfaces,
+            title_offsets,
+            title_articles,
+            generation: GENERATIONS.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+
+    /// The articles, in tie order.
+    #[must_use]
+    pub fn articles(&self) -> &[Article] {
+        &self.articles
+    }
+
+    /// How many sentences.
+    #[must_use]
+    pub fn sentence_count(&self) -> usize {
+        self.sentence_article.len()
+    }
+
+    /// A number that tells this index apart from every other built in this process.
+    #[must_use]
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The article of a sentence and the sentence's position in it.
+    #[must_use]
+    pub fn locate(&self, sid: SentenceId) -> (&Article, usize) {
+        let a = self.sentence_article[sid as usize] as usize;
+        (&self.articles[a], (sid - self.first_sentence[a]) as usize)
+    }
+
+    /// The text of a sentence, as in the article.
+    #[must_use]
+    pub fn sentence_text(&self, sid: SentenceId) -> &str {
+        let (article, i) = self.locate(sid);
+        article.sentence(i)
+    }
+
+    /// The sentence id of sentence `i` of article `a`.
+    #[must_use]
+    pub fn sentence_id(&self, article: usize, i: usize) -> Option<SentenceId> {
+        let first = *self.first_sentence.get(article)?;
+        let next = *self.first_sentence.get(article + 1)?;
+        let sid = first + i as SentenceId;
+        (sid < next).then_some(sid)
+    }
+
+    /// The sentences containing a term.
+    #[must_use]
+    pub fn postings(&self, term: TermId) -> Postings<'_> {
+        let t = term as usize;
+        Postings {
+            bytes: &self.postings[self.postings_offsets[t]..self.postings_offsets[t + 1]],
+            pos: 0,
+            last: 0,
+        }
+    }
+
+    /// The articles whose title contains a term.
+    #[must_use]
+    pub fn title_articles(&self, term: TermId) -> &[u32] {
+        let t = term as usize;
+        &self.title_articles[self.title_offsets[t] as usize..self.title_offsets[t + 1] as usize]
+    }
+
+    /// The term of a stem, if any article has it.
+    #[must_use]
+    pub fn term_of_stem(&self, stem: &str) -> Option<TermId> {
+        self.stem_ids.get(stem).copied()
+    }
+
+    /// Bytes of memory the postings take (for reports).
+    #[must_use]
+    pub fn postings_bytes(&self) -> usize {
+        self.postings.len()
+    }
+}
+
+/// Term → articles lists as offsets and one array.
+fn invert(titles: &[Vec<TermId>], n_terms: usize) -> (Vec<u32>, Vec<u32>) {
+    let mut offsets = vec![0u32; n_terms + 1];
+    for ts in titles {
+        for &t in ts {
+            offsets[t as usize + 1] += 1;
+        }
+    }
+    for i in 0..n_terms {
+        offsets[i + 1] += offsets[i];
+    }
+    let mut fill = offsets.clone();
+    let mut out = vec![0u32; offsets[n_terms] as usize];
+    for (a, ts) in titles.iter().enumerate() {
+        for &t in ts {
+            out[fill[t as usize] as usize] = a as u32;
+            fill[t as usize] += 1;
+        }
+    }
+    (offsets, out)
+}
+
+/// Splits `articles` into at most `n` contiguous runs of about equal text size.
+fn balanced_chunks(articles: &[Article], n: usize) -> Vec<(usize, usize)> {
+    let total: usize = articles.iter().map(|a| a.text.len()).sum();
+    let n = n.max(1);
+    let target = total / n + 1;
+    let mut chunks = Vec::with_capacity(n);
+    let mut start = 0;
+    let mut size = 0;
+    for (i, a) in articles.iter().enumerate() {
+        size += a.text.len();
+        if size >= target && chunks.len() + 1 < n {
+            chunks.push((start, i + 1));
+            start = i + 1;
+            size = 0;
+        }
+    }
+    if start < articles.len() || chunks.is_empty() {
+        chunks.push((start, articles.len()));
+    }
+    chunks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::Article;
+    use std::path::Path;
+
+    pub(crate) fn article(name: &str, text: &str) -> Article {
+        Article::parse(Path::new(name), text.as_bytes()).unwrap().0
+    }
+
+    #[test]
+    fn postings_round_trip_and_ids_follow_tie_order() {
+        let index = Index::build(vec![
+            article("b.txt", "date 2024-01-01 Grain grain grain. Wheat."),
+            article("a.txt", "date 2024-01-01 Wheat and grain."),
+            article("c.txt", "date 2024-05-01 Grain news."),
+        ]);
+        // c (newest) first, then a before b (same date, path order).
+        let paths: Vec<_> = index.articles().iter().map(|a| a.path.clone()).collect();
+        assert_eq!(
+            paths,
+            [Path::new("c.txt"), Path::new("a.txt"), Path::new("b.txt")]
+        );
+        let grain = index.term_of_stem("grain").unwrap();
+        let got: Vec<_> = index.postings(grain).collect();
+        assert_eq!(got, [(0, 1), (1, 1), (2, 3)]);
+        assert_eq!(index.terms[grain as usize].df, 3);
+        assert_eq!(index.terms[grain as usize].article_df, 3);
+        let wheat = index.term_of_stem("wheat").unwrap();
+        assert_eq!(index.postings(wheat).collect::<Vec<_>>(), [(1, 1), (3, 1)]);
+        assert_eq!(index.sentence_text(3), "Wheat.");
+        assert_eq!(index.sentence_len[2], 3);
+    }
+
+    #[test]
+    fn title_terms_are_indexed_per_article() {
+        let index = Index::build(vec![
+            article("2024-01-01-Grain-exports.txt", "Text one."),
+            article("2024-01-02-Oil.txt", "Text two."),
+        ]);
+        let grain = index.term_of_stem("grain").unwrap();
+        assert_eq!(index.title_articles(grain), [1]);
+        assert_eq!(index.terms[grain as usize].df, 0);
+    }
+
+    #[test]
+    fn surfaces_map_to_stems() {
+        let index = Index::build(vec![article(
+            "a.txt",
+            "Exports exported the Rasht-Astara line.",
+        )]);
+        let export = index.term_of_stem("export").unwrap();
+        assert_eq!(index.surfaces.get("exports"), Some(u64::from(export)));
+        assert_eq!(index.surfaces.get("exported"), Some(u64::from(export)));
+        assert!(index.surfaces.get("the").is_none());
+        assert!(index.term_of_stem("rashtastara").is_some());
+    }
+
+    #[test]
+    fn building_on_several_threads_matches_one() {
+        let articles: Vec<Article> = (0..40)
+            .map(|i| {
+                article(
+                    &format!("{i:02}.txt"),
+                    &format!("date 2024-01-01 Word{} shared. Other{}.", i % 7, i % 3),
+                )
+            })
+            .collect();
+        let one = {
+            let mut part = Part::default();
+            let mut sorted = articles.clone();
+            sorted.sort_by(tie_order);
+            part.add_articles(&sorted, 0);
+            part
+        };
+        let index = Index::build(articles);
+        for (l, stem) in one.stems.iter().enumerate() {
+            let g = index.term_of_stem(stem).unwrap();
+            let want: Vec<_> = one.postings[l]
+                .iter()
+                .map(|&(s, tf)| (s, u32::from(tf)))
+                .collect();
+            assert_eq!(index.postings(g).collect::<Vec<_>>(), want, "{stem}");
+        }
+    }
+
+    #[test]
+    fn balanced_chunks_cover_everything() {
+        let articles: Vec<Article> = (0..5)
+            .map(|i| article(&format!("{i}.txt"), "Some text."))
+            .collect();
+        for n in 1..8 {
+            let chunks = balanced_chunks(&articles, n);
+            assert_eq!(chunks.first().unwrap().0, 0);
+            assert_eq!(chunks.last().unwrap().1, 5);
+            assert!(chunks.windows(2).all(|w| w[0].1 == w[1].0), "{chunks:?}");
+            assert!(chunks.len() <= n);
+        }
+    }
+}
