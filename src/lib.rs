@@ -43,6 +43,7 @@ pub mod corpus;
 pub mod date;
 pub mod engine;
 pub mod error;
+pub mod eval;
 pub mod search;
 
 pub use answer::Answer;

@@ -7,7 +7,8 @@
 //! 1. A blank line always ends a sentence (paragraphs, captions, headings).
 //! 2. A terminator only ends a sentence when white space follows it, after any closing quotes
 //!    or brackets (`.”`, `.»`, `."`, `. ''`), which stay with the sentence they close.
-//! 3. Nothing ends before a word that starts with a lowercase letter (`e.g. this`, `a.m. on`).
+//! 3. Nothing ends before a word that starts with a lowercase letter (`e.g. this`, `a.m. on`)
+//!    or before a comma, colon or semicolon (`Fla . , Durst` in pre-tokenized text).
 //! 4. After a `.`: titles (`Mr.`, `Dr.`, `Gen.`) and single initials (`J.`) never end a
 //!    sentence; `No.`/`Vol.`/`p.` do not before a number; acronyms and abbreviations that can
 //!    also end one (`U.S.`, `a.m.`, `etc.`, `Inc.`, `Jan.`) end it only before a word that
@@ -291,7 +292,8 @@ fn ends_sentence(p: &str, term_start: usize, run: &str, next: usize) -> bool {
     let Some(first) = char_at(p, k) else {
         return true;
     };
-    if first.is_lowercase() {
+    // `Fla . , Durst` (pre-tokenized abbreviations): a comma, colon or semicolon continues.
+    if first.is_lowercase() || matches!(first, ',' | ';' | ':' | '%') {
         return false;
     }
     if run != "." {
@@ -469,6 +471,12 @@ mod tests {
         check(
             "He said , `` I will go . '' Then he left .",
             &["He said , `` I will go . ''", "Then he left ."],
+        );
+        check(
+            "Born in Jacksonville , Fla . , Durst grew up in Gastonia , N.C . , where he lived .",
+            &[
+                "Born in Jacksonville , Fla . , Durst grew up in Gastonia , N.C . , where he lived .",
+            ],
         );
         check(
             "The fee -LRB- $ 5 -RRB- is paid . It is small .",

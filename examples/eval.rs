@@ -1,0 +1,228 @@
+//! Answer quality on real question → sentence data, by the protocol of
+//! `../shared/bench/README.md` (see `quotebot::eval`).
+//!
+//! ```text
+//! cargo run --release --example eval                      # the whole table, with the peers
+//! cargo run --release --example eval -- wikiqa ../shared/bench/wikiqa/WikiQA-dev.tsv
+//! cargo run --release --example eval -- trecqa FILE --setting perdoc --typos 0.5
+//! cargo run --release --example eval -- --json            # for scripts (the CI guard)
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+
+use quotebot::SearchConfig;
+use quotebot::eval::{self, Dataset, Score, Setting};
+
+#[derive(Parser)]
+struct Args {
+    /// `wikiqa` or `trecqa`; without it, the whole table
+    kind: Option<String>,
+    /// The dataset file
+    path: Option<PathBuf>,
+    /// `open` or `perdoc` (one dataset only)
+    #[arg(long, default_value = "open")]
+    setting: String,
+    /// Probability of a typo per content word (one dataset only)
+    #[arg(long, default_value_t = 0.0)]
+    typos: f64,
+    /// The benchmark folder
+    #[arg(long, default_value = "../shared/bench")]
+    bench: PathBuf,
+    /// Print JSON instead of a table
+    #[arg(long)]
+    json: bool,
+    /// Also print each question whose first quote is wrong (one dataset only)
+    #[arg(long)]
+    misses: bool,
+}
+
+/// The protocol's typo rate for the "with typos" columns.
+const TYPOS: f64 = 0.5;
+
+struct Row {
+    name: &'static str,
+    kind: &'static str,
+    file: &'static str,
+    setting: Setting,
+    /// The row of the peers' table in the bench README, if it has one.
+    peers: Option<&'static str>,
+}
+
+const ROWS: [Row; 4] = [
+    Row {
+        name: "WikiQA dev",
+        kind: "wikiqa",
+        file: "wikiqa/WikiQA-dev.tsv",
+        setting: Setting::Open,
+        peers: Some("WikiQA dev"),
+    },
+    Row {
+        name: "TrecQA dev clean",
+        kind: "trecqa",
+        file: "trecqa/trecqa-dev-clean.tsv",
+        setting: Setting::Open,
+        peers: Some("TrecQA dev clean"),
+    },
+    Row {
+        name: "WikiQA dev, per-document",
+        kind: "wikiqa",
+        file: "wikiqa/WikiQA-dev.tsv",
+        setting: Setting::PerDoc,
+        peers: Some("WikiQA dev, per-document"),
+    },
+    Row {
+        name: "TrecQA dev clean, per-document",
+        kind: "trecqa",
+        file: "trecqa/trecqa-dev-clean.tsv",
+        setting: Setting::PerDoc,
+        peers: None,
+    },
+];
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let config = SearchConfig::default();
+    match (&args.kind, &args.path) {
+        (Some(kind), Some(path)) => one(&args, kind, path, &config),
+        (None, None) => table(&args, &config),
+        _ => bail!("give both a dataset kind and its file, or neither"),
+    }
+}
+
+fn setting(name: &str) -> Result<Setting> {
+    match name {
+        "open" => Ok(Setting::Open),
+        "perdoc" => Ok(Setting::PerDoc),
+        _ => bail!("--setting is open or perdoc, not {name:?}"),
+    }
+}
+
+fn load(kind: &str, path: &Path) -> Result<Dataset> {
+    let mut data = eval::load(kind, path).with_context(|| format!("reading {}", path.display()))?;
+    data.shuffle();
+    Ok(data)
+}
+
+fn measure(
+    data: &mut Dataset,
+    setting: Setting,
+    typos: f64,
+    config: &SearchConfig,
+) -> (Score, f64, Vec<Vec<String>>) {
+    data.add_typos(typos);
+    let start = Instant::now();
+    let rankings = data.rankings(setting, config, 10);
+    let ms = start.elapsed().as_secs_f64() * 1000.0 / data.questions.len().max(1) as f64;
+    (eval::score(&data.questions, &rankings), ms, rankings)
+}
+
+fn one(args: &Args, kind: &str, path: &Path, config: &SearchConfig) -> Result<()> {
+    let setting = setting(&args.setting)?;
+    let mut data = load(kind, path)?;
+    let (s, ms, rankings) = measure(&mut data, setting, args.typos, config);
+    if args.misses {
+        for (q, ranked) in data.questions.iter().zip(&rankings) {
+            if ranked.first().is_some_and(|a| eval::correct(a, q)) {
+                continue;
+            }
+            let rank = ranked.iter().position(|a| eval::correct(a, q));
+            println!(
+                "Q {} [{}]: {}",
+                q.id,
+                rank.map_or("-".into(), |r| (r + 1).to_string()),
+                q.asked
+            );
+            println!("  gold: {}", q.gold[0]);
+            println!(
+                "  got:  {}",
+                ranked.first().map_or("(nothing)", String::as_str)
+            );
+        }
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({"dataset": kind, "setting": args.setting, "typos": args.typos,
+                "p1": s.p1, "mrr": s.mrr, "n": s.n, "ms_per_question": ms})
+        );
+    } else {
+        println!(
+            "{kind} setting={} typos={} docs={} questions={}\n  quotebot P@1={:.3} MRR@10={:.3} ms/q={ms:.3} (index build included)",
+            args.setting,
+            args.typos,
+            data.docs.len(),
+            s.n,
+            s.p1,
+            s.mrr
+        );
+    }
+    Ok(())
+}
+
+/// The best peer's figures for a row of the bench README's table: P@1, MRR@10, P@1 with typos,
+/// MRR@10 with typos.
+fn best_peers(readme: &str, row: &str) -> Option<[f64; 4]> {
+    let mut best: Option<[f64; 4]> = None;
+    for line in readme.lines() {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        if cells.len() < 7 || cells[1] != row {
+            continue;
+        }
+        let nums: Vec<f64> = cells[3..7].iter().filter_map(|c| c.parse().ok()).collect();
+        if nums.len() != 4 {
+            continue;
+        }
+        let b = best.get_or_insert([0.0; 4]);
+        for (b, n) in b.iter_mut().zip(&nums) {
+            *b = b.max(*n);
+        }
+    }
+    best
+}
+
+fn table(args: &Args, config: &SearchConfig) -> Result<()> {
+    let readme = std::fs::read_to_string(args.bench.join("README.md")).unwrap_or_default();
+    let start = Instant::now();
+    let mut json_rows = Vec::new();
+    if !args.json {
+        println!(
+            "| data | P@1 | P@1 with typos | MRR@10 | MRR@10 with typos | best peer: P@1 / with typos / MRR@10 |"
+        );
+        println!("|---|---|---|---|---|---|");
+    }
+    for row in &ROWS {
+        let mut data = load(row.kind, &args.bench.join(row.file))?;
+        let (clean, _, _) = measure(&mut data, row.setting, 0.0, config);
+        let (typo, _, _) = measure(&mut data, row.setting, TYPOS, config);
+        let peers = row.peers.and_then(|p| best_peers(&readme, p));
+        if args.json {
+            json_rows.push(serde_json::json!({
+                "data": row.name, "p1": clean.p1, "p1_typos": typo.p1,
+                "mrr": clean.mrr, "mrr_typos": typo.mrr, "n": clean.n,
+            }));
+        } else {
+            let peers = peers.map_or_else(
+                || "—".to_string(),
+                |[p1, mrr, p1t, _]| format!("{p1:.3} / {p1t:.3} / {mrr:.3}"),
+            );
+            println!(
+                "| {} ({} questions) | {:.3} | {:.3} | {:.3} | {:.3} | {peers} |",
+                row.name, clean.n, clean.p1, typo.p1, clean.mrr, typo.mrr
+            );
+        }
+    }
+    if args.json {
+        println!("{}", serde_json::json!({ "rows": json_rows }));
+    } else {
+        println!(
+            "\n{:.1} s; typos with probability {TYPOS} per content word; peers from {}",
+            start.elapsed().as_secs_f64(),
+            args.bench.join("README.md").display()
+        );
+    }
+    Ok(())
+}
