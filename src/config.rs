@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::search::Model;
 
 /// Where the configuration is read from when no `--config` is given.
 pub const DEFAULT_PATH: &str = "config/quotebot.toml";
@@ -55,6 +56,9 @@ pub struct SearchConfig {
     pub fuzzy_two_edits_len: usize,
     /// At most this many vocabulary words stand in for one mistyped word.
     pub max_expansions: usize,
+    /// The fitted scoring model; not a configuration key (see `examples/fit.rs`).
+    #[serde(skip)]
+    pub model: Model,
 }
 
 impl Default for SearchConfig {
@@ -66,6 +70,7 @@ impl Default for SearchConfig {
             fuzzy_min_len: 4,
             fuzzy_two_edits_len: 8,
             max_expansions: 5,
+            model: Model::default(),
         }
     }
 }

@@ -12,7 +12,7 @@ use crate::config::SearchConfig;
 use crate::corpus::{self, Problem};
 use crate::error::Result;
 use crate::search::analyze::{self, TokenKind};
-use crate::search::{Index, QueryWord, TermId};
+use crate::search::{Hit, Index, Model, QueryWord, TermId, rerank};
 
 /// Extra hits fetched beyond `top`, so that dropping duplicate quotes still leaves `top`.
 const SPARE_HITS: usize = 8;
@@ -68,15 +68,19 @@ impl Engine {
     #[must_use]
     pub fn ask_with(&self, question: &str, top: usize, min_score: f32) -> Vec<Answer> {
         let index = &self.index;
+        let model = &self.config.model;
         let words = index.analyze_question(question, &self.config);
-        let hits = index.search(&words, top.saturating_add(SPARE_HITS));
+        let depth = model.depth.max(top.saturating_add(SPARE_HITS));
+        let hits = index.search(&words, depth, model);
+        let mut ranked = rerank_hits(index, question, &words, &hits, model);
+        ranked.retain(|&(score, _)| score >= min_score);
         let mut seen = FxHashSet::default();
         let mut answers = Vec::new();
-        for hit in hits {
-            if answers.len() >= top || hit.score < min_score {
+        for (score, hit) in ranked {
+            if answers.len() >= top {
                 break;
             }
-            let mut answer = Answer::new(index, hit.sentence, hit.score);
+            let mut answer = Answer::new(index, hit.sentence, score);
             if !seen.insert(answer.quote.clone()) {
                 continue;
             }
@@ -85,6 +89,28 @@ impl Engine {
         }
         answers
     }
+}
+
+/// The first stage's hits scored again by the model, best first (ties: lower sentence id).
+#[must_use]
+pub fn rerank_hits(
+    index: &Index,
+    question: &str,
+    words: &[QueryWord],
+    hits: &[Hit],
+    model: &Model,
+) -> Vec<(f32, Hit)> {
+    let info = rerank::QuestionInfo::new(question, words);
+    let best = hits.first().map_or(0.0, |h| h.score);
+    let mut ranked: Vec<(f32, Hit)> = hits
+        .iter()
+        .map(|h| {
+            let f = rerank::features(index, &info, words, h, best);
+            (rerank::combine(&model.weights, &f), *h)
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.sentence.cmp(&b.1.sentence)));
+    ranked
 }
 
 /// Byte ranges of the words of `quote` that match the question's words.
@@ -100,7 +126,7 @@ fn highlights(index: &Index, words: &[QueryWord], quote: &str) -> Vec<std::ops::
             return;
         }
         analyze::normalize(&quote[tok.start..tok.end], &mut buf);
-        let term = index.surfaces.get(&buf).map(|t| t as TermId);
+        let term = index.term_of_surface(&buf);
         if term.is_some_and(|t| terms.contains(&t)) {
             out.push(tok.start..tok.end);
         }

@@ -49,6 +49,9 @@ pub struct Index {
     postings: Vec<u8>,
     pub(crate) stem_ids: FxHashMap<Box<str>, TermId>,
     pub(crate) surfaces: fst::Map<Vec<u8>>,
+    surface_ids: FxHashMap<Box<str>, TermId>,
+    /// The terms of each article's title.
+    titles: Vec<Vec<TermId>>,
     title_offsets: Vec<u32>,
     title_articles: Vec<u32>,
     pub(crate) generation: u64,
@@ -302,6 +305,10 @@ impl Index {
             .collect();
         surface_pairs.sort_unstable();
         surface_pairs.dedup_by(|a, b| a.0 == b.0);
+        let surface_ids: FxHashMap<Box<str>, TermId> = surface_pairs
+            .iter()
+            .map(|&(s, t)| (s.into(), t as TermId))
+            .collect();
         let surfaces = fst::Map::from_iter(surface_pairs)
             .expect("sorted, deduplicated keys always build an FST");
 
@@ -330,6 +337,8 @@ impl Index {
             postings,
             stem_ids,
             surfaces,
+            surface_ids,
+            titles,
             title_offsets,
             title_articles,
             generation: GENERATIONS.fetch_add(1, Ordering::Relaxed),
@@ -399,6 +408,24 @@ impl Index {
     #[must_use]
     pub fn term_of_stem(&self, stem: &str) -> Option<TermId> {
         self.stem_ids.get(stem).copied()
+    }
+
+    /// The term of a normalized surface word, if any article has it.
+    #[must_use]
+    pub fn term_of_surface(&self, word: &str) -> Option<TermId> {
+        self.surface_ids.get(word).copied()
+    }
+
+    /// The terms of an article's title.
+    #[must_use]
+    pub fn title_terms(&self, article: usize) -> &[TermId] {
+        &self.titles[article]
+    }
+
+    /// How many sentences contain a term.
+    #[must_use]
+    pub fn df(&self, term: TermId) -> u32 {
+        self.terms[term as usize].df
     }
 
     /// Bytes of memory the postings take (for reports).

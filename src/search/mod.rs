@@ -12,7 +12,9 @@
 pub mod analyze;
 pub mod fuzzy;
 pub mod index;
+pub mod rerank;
 mod stopwords;
+mod weights;
 
 use std::cell::RefCell;
 use std::cmp::Ordering;
@@ -23,22 +25,11 @@ use rustc_hash::FxHashSet;
 use crate::config::SearchConfig;
 use crate::search::analyze::TokenKind;
 pub use crate::search::index::{Index, SentenceId, TermId};
+pub use crate::search::rerank::Model;
 
 /// Questions are cut to this many distinct words (the most informative are kept), so a
 /// pasted article as a question costs what a long question does.
 pub const MAX_QUESTION_WORDS: usize = 32;
-
-/// Fixed scoring parameters.
-pub(crate) mod params {
-    /// BM25 saturation of repeated words.
-    pub const K1: f32 = 1.2;
-    /// BM25 length normalization.
-    pub const B: f32 = 0.75;
-    /// Weight of the article's text containing the question's words.
-    pub const ARTICLE: f32 = 0.3;
-    /// Weight of the article's title containing the question's words.
-    pub const TITLE: f32 = 0.3;
-}
 
 /// One vocabulary term a question word stands for.
 #[derive(Clone, Debug, PartialEq)]
@@ -64,13 +55,19 @@ pub struct QueryWord {
     pub article_idf: f32,
 }
 
-/// A scored sentence.
+/// A sentence scored by the first stage.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Hit {
     /// The sentence.
     pub sentence: SentenceId,
     /// Its score (higher is better); about 1 when a sentence has every question word.
     pub score: f32,
+    /// The sentence's own BM25 part of the score, normalized.
+    pub sentence_score: f32,
+    /// The article's text part, normalized, before its weight.
+    pub article_score: f32,
+    /// The article's title part, normalized, before its weight.
+    pub title_score: f32,
 }
 
 fn idf(n: f32, df: f32) -> f32 {
@@ -124,7 +121,7 @@ impl Index {
         for (word, key) in words {
             let exact = self
                 .term_of_stem(&key)
-                .or_else(|| self.surfaces.get(&word).map(|t| t as TermId));
+                .or_else(|| self.term_of_surface(&word));
             if let Some(term) = exact {
                 out.push(QueryWord {
                     idf: self.sentence_idf(term),
@@ -205,21 +202,27 @@ impl Index {
     /// The `k` best sentences for the analyzed question, best first. Only sentences sharing
     /// at least one (possibly mistyped) word with the question are scored at all.
     #[must_use]
-    pub fn search(&self, words: &[QueryWord], k: usize) -> Vec<Hit> {
+    pub fn search(&self, words: &[QueryWord], k: usize, model: &Model) -> Vec<Hit> {
         if k == 0 || words.iter().all(|w| w.alternatives.is_empty()) {
             return Vec::new();
         }
         SCRATCH.with(|s| {
             let mut s = s.borrow_mut();
             s.prepare(self.sentence_count(), self.articles.len());
-            let hits = self.score_into(&mut s, words, k);
+            let hits = self.score_into(&mut s, words, k, model);
             s.clear();
             hits
         })
     }
 
-    fn score_into(&self, s: &mut Scratch, words: &[QueryWord], k: usize) -> Vec<Hit> {
-        use params::{ARTICLE, B, K1, TITLE};
+    fn score_into(&self, s: &mut Scratch, words: &[QueryWord], k: usize, model: &Model) -> Vec<Hit> {
+        let Model {
+            k1,
+            b,
+            article: article_weight,
+            title: title_weight,
+            ..
+        } = *model;
         let avg = self.avg_sentence_len;
         let total_idf: f32 = words.iter().map(|w| w.idf).sum::<f32>().max(f32::EPSILON);
         let total_article_idf: f32 = words
@@ -244,8 +247,8 @@ impl Index {
                     s.sentence_mark[i] = mark;
                     let tf = tf as f32;
                     let len = f32::from(self.sentence_len[i]);
-                    let norm = K1 * (1.0 - B + B * len / avg);
-                    s.sentence_score[i] += sidf * tf * (K1 + 1.0) / (tf + norm) / (K1 + 1.0);
+                    let norm = k1 * (1.0 - b + b * len / avg);
+                    s.sentence_score[i] += sidf * tf / (tf + norm);
                     let a = self.sentence_article[i] as usize;
                     if s.article_mark[a] != mark {
                         if s.article_mark[a] == 0 && s.title_mark[a] == 0 {
@@ -272,7 +275,8 @@ impl Index {
             let i = sid as usize;
             let a = self.sentence_article[i] as usize;
             let score = s.sentence_score[i] / total_idf
-                + (ARTICLE * s.article_score[a] + TITLE * s.title_score[a]) / total_article_idf;
+                + (article_weight * s.article_score[a] + title_weight * s.title_score[a])
+                    / total_article_idf;
             let r = Ranked { score, sid };
             if heap.len() < k {
                 heap.push(r);
@@ -287,9 +291,16 @@ impl Index {
         ranked.sort();
         ranked
             .into_iter()
-            .map(|r| Hit {
-                sentence: r.sid,
-                score: r.score,
+            .map(|r| {
+                let i = r.sid as usize;
+                let a = self.sentence_article[i] as usize;
+                Hit {
+                    sentence: r.sid,
+                    score: r.score,
+                    sentence_score: s.sentence_score[i] / total_idf,
+                    article_score: s.article_score[a] / total_article_idf,
+                    title_score: s.title_score[a] / total_article_idf,
+                }
             })
             .collect()
     }
@@ -393,7 +404,7 @@ mod tests {
     fn best(index: &Index, q: &str) -> Option<String> {
         let words = index.analyze_question(q, &SearchConfig::default());
         index
-            .search(&words, 1)
+            .search(&words, 1, &Model::default())
             .first()
             .map(|h| index.sentence_text(h.sentence).to_string())
     }
@@ -446,7 +457,7 @@ mod tests {
             ("d.txt", "date 2024-06-01 Grain news."),
         ]);
         let words = ix.analyze_question("grain", &SearchConfig::default());
-        let hits = ix.search(&words, 4);
+        let hits = ix.search(&words, 4, &Model::default());
         let paths: Vec<_> = hits
             .iter()
             .map(|h| ix.locate(h.sentence).0.path.to_string_lossy().into_owned())
@@ -462,9 +473,9 @@ mod tests {
     fn nothing_in_common_means_no_hits() {
         let ix = index(&[("a.txt", "date 2024-01-01 Grain news.")]);
         let words = ix.analyze_question("capital of France", &SearchConfig::default());
-        assert!(ix.search(&words, 5).is_empty());
+        assert!(ix.search(&words, 5, &Model::default()).is_empty());
         assert!(
-            ix.search(&ix.analyze_question("", &SearchConfig::default()), 5)
+            ix.search(&ix.analyze_question("", &SearchConfig::default()), 5, &Model::default())
                 .is_empty()
         );
     }
@@ -477,7 +488,7 @@ mod tests {
             ..SearchConfig::default()
         };
         assert!(
-            ix.search(&ix.analyze_question("grian", &config), 1)
+            ix.search(&ix.analyze_question("grian", &config), 1, &Model::default())
                 .is_empty()
         );
     }
