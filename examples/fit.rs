@@ -2,16 +2,16 @@
 //! WikiQA train and TrecQA train, read from `../shared/bench` (never copied into the
 //! repository), in both settings (open and per-document), with and without typos.
 //!
-//! The first stage's parameters (BM25 `k1` and `b`, the weights of article and title
-//! evidence) are chosen by a small grid search; for each point, the second stage's feature
-//! weights are fitted by pairwise logistic regression (each right sentence against each
-//! wrong one among a question's candidates, every question weighing the same), and the point
-//! with the best mean reciprocal rank on train wins. Dev is only reported, never fitted on.
+//! On the first stage's candidates (its parameters are those in `weights.rs`), the second
+//! stage is fitted in two steps: feature weights by pairwise logistic regression (each right
+//! sentence against each wrong one among a question's candidates), then gradient-boosted
+//! oblivious trees on top (LambdaRank gradients). How much TrecQA's 83 questions weigh
+//! against WikiQA's 873, and how many trees, are chosen by 3-fold cross-validation on train
+//! (`--search`). Dev is only reported, never fitted on.
 //!
 //! ```text
-//! cargo run --release --example fit              # fit and report, train and dev
-//! cargo run --release --example fit -- --write   # … and write src/search/weights.rs
-//! cargo run --release --example fit -- --quick   # the current first stage only
+//! cargo run --release --example fit                       # fit with the default settings, report
+//! cargo run --release --example fit -- --search --write   # choose settings, fit, write weights.rs
 //! ```
 
 use std::fmt::Write as _;
@@ -21,7 +21,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use quotebot::eval::{self, Dataset, Setting};
-use quotebot::search::rerank::{self, FEATURE_NAMES, Model, NF};
+use quotebot::search::rerank::{self, FEATURE_NAMES, Model, NF, TREE_DEPTH, Tree};
 use quotebot::{Engine, Index, SearchConfig};
 
 #[derive(Parser)]
@@ -32,9 +32,24 @@ struct Args {
     /// Write the fitted model to src/search/weights.rs
     #[arg(long)]
     write: bool,
-    /// Keep the current first-stage parameters (no grid search)
+    /// Choose the fitting's settings by 3-fold cross-validation on train
     #[arg(long)]
-    quick: bool,
+    search: bool,
+    /// Boosted trees to add to the linear model
+    #[arg(long, default_value_t = 0)]
+    trees: usize,
+    /// Learning rate of the trees
+    #[arg(long, default_value_t = 0.1)]
+    eta: f64,
+    /// Split balance of the linear fit (1: every split weighs the same; 0: every question)
+    #[arg(long, default_value_t = 1.0)]
+    balance: f64,
+    /// L2 regularization of the linear fit (on standardized features)
+    #[arg(long, default_value_t = 0.01)]
+    l2: f64,
+    /// Split balance of the trees
+    #[arg(long, default_value_t = 0.0)]
+    tree_balance: f64,
 }
 
 /// One question's candidates: features and whether each is right.
@@ -55,7 +70,8 @@ fn splits(bench: &std::path::Path, files: &[(&'static str, &str, &str)]) -> Resu
     let mut out = Vec::new();
     for &(name, kind, file) in files {
         let path = bench.join(file);
-        let mut data = eval::load(kind, &path).with_context(|| format!("reading {}", path.display()))?;
+        let mut data =
+            eval::load(kind, &path).with_context(|| format!("reading {}", path.display()))?;
         data.shuffle();
         for setting in [Setting::Open, Setting::PerDoc] {
             for typos in [0.0, 0.5] {
@@ -128,13 +144,13 @@ fn lists(split: &Split, model: &Model) -> Vec<List> {
         .collect()
 }
 
-/// P@1 and MRR@10 of `weights` on candidate lists (a question whose right sentence is not
+/// P@1 and MRR@10 of a scorer on candidate lists (a question whose right sentence is not
 /// among its candidates counts as a miss).
-fn evaluate(lists: &[List], weights: &[f32; NF]) -> (f64, f64) {
+fn evaluate_with(lists: &[List], score: impl Fn(&[f32; NF]) -> f32) -> (f64, f64) {
     let (mut p1, mut mrr) = (0.0, 0.0);
     for l in lists {
         let mut order: Vec<usize> = (0..l.features.len()).collect();
-        let scores: Vec<f32> = l.features.iter().map(|f| rerank::combine(weights, f)).collect();
+        let scores: Vec<f32> = l.features.iter().map(&score).collect();
         order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
         if let Some(rank) = order.iter().take(10).position(|&i| l.right[i]) {
             mrr += 1.0 / (rank + 1) as f64;
@@ -145,56 +161,302 @@ fn evaluate(lists: &[List], weights: &[f32; NF]) -> (f64, f64) {
     (p1 / n, mrr / n)
 }
 
-/// Pairwise logistic regression with L2, by Adam; each question weighs the same.
-fn fit(lists: &[List], start: &[f32; NF]) -> [f32; NF] {
-    let mut w = start.map(f64::from);
-    let (mut m, mut v) = ([0.0f64; NF], [0.0f64; NF]);
-    let (lr, beta1, beta2, l2) = (0.02, 0.9, 0.999, 1e-3);
-    let usable: Vec<&List> = lists
+/// Gradient-boosted oblivious trees on top of `model`'s linear part, with LambdaRank
+/// gradients (NDCG swaps); each list weighs as given.
+fn boost(lists: &[(&List, f64)], model: &Model, rounds: usize, eta: f64) -> Vec<Tree> {
+    const BINS: usize = 32;
+    const LAMBDA: f64 = 1.0;
+    let lists: Vec<(&List, f64)> = lists
         .iter()
-        .filter(|l| l.right.iter().any(|&r| r) && l.right.iter().any(|&r| !r))
+        .copied()
+        .filter(|(l, _)| l.right.contains(&true) && l.right.contains(&false))
         .collect();
-    for step in 1..=400 {
-        let mut grad = [0.0f64; NF];
-        for l in &usable {
-            let scores: Vec<f64> = l
+    let mean_weight = lists.iter().map(|l| l.1).sum::<f64>() / lists.len().max(1) as f64;
+    let feats: Vec<&[f32; NF]> = lists.iter().flat_map(|(l, _)| &l.features).collect();
+    let n = feats.len();
+    // Candidate thresholds per feature: quantiles of its values.
+    let thresholds: Vec<Vec<f32>> = (0..NF)
+        .map(|k| {
+            let mut v: Vec<f32> = feats.iter().map(|f| f[k]).collect();
+            v.sort_by(f32::total_cmp);
+            let mut t: Vec<f32> = (1..BINS).map(|b| v[(b * (n - 1)) / BINS]).collect();
+            t.dedup();
+            t
+        })
+        .collect();
+    // bin[k][i] = how many thresholds of feature k sample i is above.
+    let bins: Vec<Vec<u8>> = (0..NF)
+        .map(|k| {
+            feats
+                .iter()
+                .map(|f| thresholds[k].iter().filter(|&&t| f[k] > t).count() as u8)
+                .collect()
+        })
+        .collect();
+    let mut scores: Vec<f64> = feats.iter().map(|f| f64::from(model.score(f))).collect();
+    let mut trees = Vec::new();
+    for _ in 0..rounds {
+        // LambdaRank gradients and hessians.
+        let mut g = vec![0.0f64; n];
+        let mut h = vec![0.0f64; n];
+        let mut base = 0;
+        for (l, weight) in &lists {
+            let m = l.features.len();
+            let s = &scores[base..base + m];
+            let mut order: Vec<usize> = (0..m).collect();
+            order.sort_by(|&a, &b| s[b].total_cmp(&s[a]).then(a.cmp(&b)));
+            let mut rank = vec![0usize; m];
+            for (r, &i) in order.iter().enumerate() {
+                rank[i] = r;
+            }
+            let npos = l.right.iter().filter(|&&r| r).count();
+            let idcg: f64 = (0..npos).map(|k| 1.0 / ((k + 2) as f64).log2()).sum();
+            let w = weight / mean_weight;
+            for i in (0..m).filter(|&i| l.right[i]) {
+                for j in (0..m).filter(|&j| !l.right[j]) {
+                    let delta = (1.0 / ((rank[i] + 2) as f64).log2()
+                        - 1.0 / ((rank[j] + 2) as f64).log2())
+                    .abs()
+                        / idcg;
+                    let rho = 1.0 / (1.0 + (s[i] - s[j]).exp());
+                    g[base + i] -= w * rho * delta;
+                    g[base + j] += w * rho * delta;
+                    let hh = w * rho * (1.0 - rho) * delta;
+                    h[base + i] += hh;
+                    h[base + j] += hh;
+                }
+            }
+            base += m;
+        }
+        // One oblivious tree, level by level.
+        let mut leaf_of = vec![0usize; n];
+        let mut features = [0u8; TREE_DEPTH];
+        let mut cuts = [0f32; TREE_DEPTH];
+        for d in 0..TREE_DEPTH {
+            let leaves = 1 << d;
+            let mut best = (f64::NEG_INFINITY, 0usize, 0usize);
+            for k in 0..NF {
+                let nt = thresholds[k].len();
+                if nt == 0 {
+                    continue;
+                }
+                // hist[leaf][bin] = (G, H)
+                let mut hist = vec![(0.0f64, 0.0f64); leaves * (nt + 1)];
+                for i in 0..n {
+                    let e = &mut hist[leaf_of[i] * (nt + 1) + usize::from(bins[k][i])];
+                    e.0 += g[i];
+                    e.1 += h[i];
+                }
+                for t in 0..nt {
+                    let mut gain = 0.0;
+                    for leaf in 0..leaves {
+                        let row = &hist[leaf * (nt + 1)..(leaf + 1) * (nt + 1)];
+                        let (gl, hl) = row[..=t]
+                            .iter()
+                            .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+                        let (gr, hr) = row[t + 1..]
+                            .iter()
+                            .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+                        gain += gl * gl / (hl + LAMBDA) + gr * gr / (hr + LAMBDA);
+                    }
+                    if gain > best.0 {
+                        best = (gain, k, t);
+                    }
+                }
+            }
+            let (_, k, t) = best;
+            features[d] = k as u8;
+            cuts[d] = thresholds[k][t];
+            for i in 0..n {
+                if usize::from(bins[k][i]) > t {
+                    leaf_of[i] |= 1 << d;
+                }
+            }
+        }
+        let mut sums = [(0.0f64, 0.0f64); 1 << TREE_DEPTH];
+        for i in 0..n {
+            sums[leaf_of[i]].0 += g[i];
+            sums[leaf_of[i]].1 += h[i];
+        }
+        let leaves: [f32; 1 << TREE_DEPTH] =
+            std::array::from_fn(|j| (-eta * sums[j].0 / (sums[j].1 + LAMBDA)) as f32);
+        for i in 0..n {
+            scores[i] += f64::from(leaves[leaf_of[i]]);
+        }
+        trees.push(Tree {
+            features,
+            thresholds: cuts,
+            leaves,
+        });
+    }
+    trees
+}
+
+/// Pairwise logistic regression with L2, by Adam on standardized features; each question
+/// weighs `weight` of its list.
+fn fit_logistic(lists: &[(&List, f64)], l2: f64) -> [f32; NF] {
+    // Standardize, so that one learning rate and one L2 suit every feature.
+    let all: Vec<&[f32; NF]> = lists.iter().flat_map(|(l, _)| &l.features).collect();
+    let n = all.len().max(1) as f64;
+    let mut mean = [0.0f64; NF];
+    let mut std = [0.0f64; NF];
+    for f in &all {
+        for k in 0..NF {
+            mean[k] += f64::from(f[k]) / n;
+        }
+    }
+    for f in &all {
+        for k in 0..NF {
+            std[k] += (f64::from(f[k]) - mean[k]).powi(2) / n;
+        }
+    }
+    let std = std.map(|v| if v > 1e-12 { v.sqrt() } else { 1.0 });
+    let usable: Vec<(Vec<[f64; NF]>, &List, f64)> = lists
+        .iter()
+        .filter(|(l, _)| l.right.iter().any(|&r| r) && l.right.iter().any(|&r| !r))
+        .map(|&(l, weight)| {
+            let z = l
                 .features
                 .iter()
-                .map(|f| f.iter().zip(&w).map(|(x, w)| f64::from(*x) * w).sum())
+                .map(|f| std::array::from_fn(|k| (f64::from(f[k]) - mean[k]) / std[k]))
+                .collect();
+            (z, l, weight)
+        })
+        .collect();
+    let total_weight: f64 = usable.iter().map(|u| u.2).sum::<f64>().max(1e-9);
+    let mut w = [0.0f64; NF];
+    let (mut m, mut v) = ([0.0f64; NF], [0.0f64; NF]);
+    let (lr, beta1, beta2) = (0.05, 0.9, 0.999);
+    let signs: [f64; NF] = std::array::from_fn(|k| expected_sign(FEATURE_NAMES[k]));
+    for step in 1..=800 {
+        let mut grad = [0.0f64; NF];
+        for (z, l, weight) in &usable {
+            let scores: Vec<f64> = z
+                .iter()
+                .map(|f| f.iter().zip(&w).map(|(x, w)| x * w).sum())
                 .collect();
             let pos: Vec<usize> = (0..l.right.len()).filter(|&i| l.right[i]).collect();
             let neg: Vec<usize> = (0..l.right.len()).filter(|&i| !l.right[i]).collect();
             let pairs = (pos.len() * neg.len()) as f64;
             for &p in &pos {
-                for &n in &neg {
-                    // d/dw log(1 + exp(-(s_p - s_n))) = -sigmoid(-(s_p - s_n)) (x_p - x_n)
-                    let g = -1.0 / (1.0 + (scores[p] - scores[n]).exp()) / pairs;
+                for &q in &neg {
+                    // d/dw log(1 + exp(-(s_p - s_q))) = -sigmoid(s_q - s_p) (x_p - x_q)
+                    let g = -weight / (1.0 + (scores[p] - scores[q]).exp()) / pairs;
                     for k in 0..NF {
-                        grad[k] += g * f64::from(l.features[p][k] - l.features[n][k]);
+                        grad[k] += g * (z[p][k] - z[q][k]);
                     }
                 }
             }
         }
-        let count = usable.len().max(1) as f64;
         for k in 0..NF {
-            let g = grad[k] / count + l2 * w[k];
+            let g = grad[k] / total_weight + l2 * w[k];
             m[k] = beta1 * m[k] + (1.0 - beta1) * g;
             v[k] = beta2 * v[k] + (1.0 - beta2) * g * g;
             let mh = m[k] / (1.0 - beta1.powi(step));
             let vh = v[k] / (1.0 - beta2.powi(step));
             w[k] -= lr * mh / (vh.sqrt() + 1e-8);
+            // A feature whose direction is known keeps it, whatever its correlations.
+            if w[k] * signs[k] < 0.0 {
+                w[k] = 0.0;
+            }
         }
     }
-    // Scale so that the three "how much of the question is here" features weigh 1 together:
-    // scores then stay near 1 for a sentence holding the whole question.
-    let anchor = w[0] + w[3] + w[4];
-    let scale = if anchor > 0.05 { 1.0 / anchor } else { 1.0 };
-    w.map(|x| (x * scale) as f32)
+    std::array::from_fn(|k| (w[k] / std[k]) as f32)
+}
+
+/// The direction a feature must push in (1 up, -1 down, 0 either): more of the question in
+/// the sentence, or of the kind of thing asked for, can only help; missing words only hurt.
+fn expected_sign(feature: &str) -> f64 {
+    match feature {
+        "bm25"
+        | "article"
+        | "title"
+        | "coverage"
+        | "count_coverage"
+        | "bigrams"
+        | "density"
+        | "relative"
+        | "when_date"
+        | "howmany_number"
+        | "who_name"
+        | "where_name"
+        | "title_in_sentence"
+        | "definition"
+        | "rest_coverage"
+        | "who_by"
+        | "where_prep"
+        | "when_near_date"
+        | "howmany_near_number"
+        | "who_near_name"
+        | "where_near_name" => 1.0,
+        "max_missing" | "short" => -1.0,
+        _ => 0.0,
+    }
+}
+
+/// Weights for the lists of each split: `balance` 1 makes every split weigh the same (83
+/// TrecQA questions as much as 873 WikiQA ones), 0 every question; in between, between.
+fn weigh(splits: &[Vec<List>], balance: f64) -> Vec<(&List, f64)> {
+    splits
+        .iter()
+        .flat_map(|ls| {
+            let w = (1.0 / ls.len().max(1) as f64).powf(balance);
+            ls.iter().map(move |l| (l, w))
+        })
+        .collect()
 }
 
 fn mean(xs: impl Iterator<Item = f64>) -> f64 {
     let v: Vec<f64> = xs.collect();
     v.iter().sum::<f64>() / v.len().max(1) as f64
+}
+
+/// How the model is fitted.
+#[derive(Clone, Copy, Debug)]
+struct Hyper {
+    balance: f64,
+    l2: f64,
+    trees: usize,
+    eta: f64,
+    tree_balance: f64,
+}
+
+/// Fits the second stage on candidate lists made with `stage1`'s first stage.
+fn train_model(stage1: &Model, train_lists: &[Vec<List>], h: Hyper) -> Model {
+    let mut model = Model {
+        weights: fit_logistic(&weigh(train_lists, h.balance), h.l2),
+        trees: Vec::new(),
+        ..stage1.clone()
+    };
+    if h.trees > 0 {
+        model.trees = boost(&weigh(train_lists, h.tree_balance), &model, h.trees, h.eta);
+    }
+    model
+}
+
+/// Mean MRR over the splits of held-out questions, fitting on the others (`folds`-fold
+/// cross-validation; a question is in the same fold in every split).
+fn cross_validate(stage1: &Model, train_lists: &[Vec<List>], h: Hyper, folds: usize) -> f64 {
+    let part = |fold: usize, held_out: bool| -> Vec<Vec<List>> {
+        train_lists
+            .iter()
+            .map(|ls| {
+                ls.iter()
+                    .enumerate()
+                    .filter(|(i, _)| (i % folds == fold) == held_out)
+                    .map(|(_, l)| List {
+                        features: l.features.clone(),
+                        right: l.right.clone(),
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    mean((0..folds).map(|fold| {
+        let model = train_model(stage1, &part(fold, false), h);
+        let held = part(fold, true);
+        mean(held.iter().map(|l| evaluate_with(l, |f| model.score(f)).1))
+    }))
 }
 
 fn main() -> Result<()> {
@@ -214,69 +476,71 @@ fn main() -> Result<()> {
         ],
     )?;
     let current = Model::default();
-    let grid: Vec<Model> = if args.quick {
-        vec![current.clone()]
-    } else {
-        let mut g = Vec::new();
-        for k1 in [0.6, 1.0, 1.4] {
-            for b in [0.3, 0.6, 0.9] {
-                for article in [0.0, 0.3, 0.6] {
-                    for title in [0.0, 0.3, 0.6] {
-                        g.push(Model {
-                            k1,
-                            b,
-                            article,
-                            title,
-                            ..current.clone()
-                        });
+    let stage1 = current.clone();
+    let train_lists: Vec<Vec<List>> = train.iter().map(|s| lists(s, &stage1)).collect();
+    let mut hyper = Hyper {
+        balance: args.balance,
+        l2: args.l2,
+        trees: args.trees,
+        eta: args.eta,
+        tree_balance: args.tree_balance,
+    };
+    if args.search {
+        let mut best = (f64::NEG_INFINITY, hyper);
+        for balance in [0.5, 1.0] {
+            for l2 in [0.001, 0.01, 0.1] {
+                for (trees, eta) in [(0, 0.0), (100, 0.05), (200, 0.05), (400, 0.05)] {
+                    let h = Hyper {
+                        balance,
+                        l2,
+                        trees,
+                        eta,
+                        tree_balance: 0.0,
+                    };
+                    let cv = cross_validate(&stage1, &train_lists, h, 3);
+                    println!("{h:?}: cross-validated train MRR {cv:.4}");
+                    if cv > best.0 {
+                        best = (cv, h);
                     }
                 }
             }
         }
-        g
-    };
-    let mut best: Option<(f64, Model)> = None;
-    for model in &grid {
-        let train_lists: Vec<Vec<List>> = train.iter().map(|s| lists(s, model)).collect();
-        let all: Vec<&List> = train_lists.iter().flatten().collect();
-        let owned: Vec<List> = all
-            .iter()
-            .map(|l| List {
-                features: l.features.clone(),
-                right: l.right.clone(),
-            })
-            .collect();
-        let weights = fit(&owned, &model.weights);
-        let mrr = mean(train_lists.iter().map(|l| evaluate(l, &weights).1));
-        eprintln!(
-            "k1={} b={} article={} title={}: train MRR {mrr:.4}",
-            model.k1, model.b, model.article, model.title
-        );
-        if best.as_ref().is_none_or(|(m, _)| mrr > *m) {
-            best = Some((
-                mrr,
-                Model {
-                    weights,
-                    ..model.clone()
-                },
-            ));
-        }
+        hyper = best.1;
+        println!("chosen by cross-validation: {hyper:?} ({:.4})", best.0);
     }
-    let (train_mrr, model) = best.expect("the grid is not empty");
+    let model = train_model(&stage1, &train_lists, hyper);
+    let train_mrr = mean(
+        train_lists
+            .iter()
+            .map(|l| evaluate_with(l, |f| model.score(f)).1),
+    );
     println!(
-        "chosen: k1={} b={} article={} title={} depth={} (train MRR {train_mrr:.4})",
-        model.k1, model.b, model.article, model.title, model.depth
+        "model: k1={} b={} article={} title={} depth={}, {} trees; {hyper:?}; train MRR {train_mrr:.4}",
+        model.k1,
+        model.b,
+        model.article,
+        model.title,
+        model.depth,
+        model.trees.len()
     );
     for (name, w) in FEATURE_NAMES.iter().zip(&model.weights) {
         println!("  {name:>18} {w:+.4}");
     }
-    println!("\n| split | setting | typos | P@1 before | P@1 after | MRR before | MRR after |");
-    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "\n| split | setting | typos | P@1 before | P@1 after | MRR before | MRR after | recall |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
     for s in train.iter().chain(&dev) {
-        let before = evaluate(&lists(s, &current), &current.weights);
-        let after = evaluate(&lists(s, &model), &model.weights);
+        let before = evaluate_with(&lists(s, &current), |f| current.score(f));
+        let after_lists = lists(s, &model);
+        let after = evaluate_with(&after_lists, |f| model.score(f));
+        let recall = mean(
+            after_lists
+                .iter()
+                .map(|l| f64::from(u8::from(l.right.contains(&true)))),
+        );
         println!(
-            "| {} | {:?} | {} | {:.3} | {:.3} | {:.3} | {:.3} |",
+            "| {} | {:?} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {recall:.3} |",
             s.name, s.setting, s.typos, before.0, after.0, before.1, after.1
         );
     }
@@ -293,8 +557,16 @@ fn write_weights(model: &Model) -> Result<()> {
          //! (which reads the benchmark's train splits from `../shared/bench`); the feature order is\n\
          //! [`super::rerank::FEATURE_NAMES`].\n\n",
     );
-    let _ = writeln!(out, "/// BM25 saturation of repeated words.\npub const K1: f32 = {:?};", model.k1);
-    let _ = writeln!(out, "/// BM25 length normalization.\npub const B: f32 = {:?};", model.b);
+    let _ = writeln!(
+        out,
+        "/// BM25 saturation of repeated words.\npub const K1: f32 = {:?};",
+        model.k1
+    );
+    let _ = writeln!(
+        out,
+        "/// BM25 length normalization.\npub const B: f32 = {:?};",
+        model.b
+    );
     let _ = writeln!(
         out,
         "/// Weight of the article's text containing the question's words (first stage).\npub const ARTICLE: f32 = {:?};",
@@ -305,10 +577,30 @@ fn write_weights(model: &Model) -> Result<()> {
         "/// Weight of the article's title containing the question's words (first stage).\npub const TITLE: f32 = {:?};",
         model.title
     );
-    let _ = writeln!(out, "/// First-stage candidates scored again.\npub const DEPTH: usize = {};", model.depth);
-    let _ = writeln!(out, "/// Feature weights.\npub const WEIGHTS: [f32; super::rerank::NF] = [");
+    let _ = writeln!(
+        out,
+        "/// First-stage candidates scored again.\npub const DEPTH: usize = {};",
+        model.depth
+    );
+    let _ = writeln!(
+        out,
+        "/// Feature weights.\npub const WEIGHTS: [f32; super::rerank::NF] = ["
+    );
     for (name, w) in FEATURE_NAMES.iter().zip(&model.weights) {
         let _ = writeln!(out, "    {w:?}, // {name}");
+    }
+    out.push_str("];\n");
+    let _ = writeln!(
+        out,
+        "/// Trees added to the weighted sum.\npub const TREES: [super::rerank::Tree; {}] = [",
+        model.trees.len()
+    );
+    for t in &model.trees {
+        let _ = writeln!(
+            out,
+            "    super::rerank::Tree {{ features: {:?}, thresholds: {:?}, leaves: {:?} }},",
+            t.features, t.thresholds, t.leaves
+        );
     }
     out.push_str("];\n");
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/search/weights.rs");

@@ -205,7 +205,7 @@ const NEVER_END: &[&str] = &[
     "mr", "mrs", "ms", "messrs", "dr", "prof", "gen", "col", "lt", "sgt", "capt", "cmdr", "adm",
     "maj", "brig", "cpl", "pvt", "gov", "sen", "rep", "rev", "hon", "pres", "supt", "st", "mt",
     "ft", "vs", "v", "approx", "ca", "cf", "dept", "univ", "assn", "ave", "blvd", "rd", "hwy",
-    "mme", "mlle", "esq",
+    "mme", "mlle", "esq", "fr", "msgr",
 ];
 
 /// Abbreviations that are followed by a number: `No. 5`, `Vol. 2`, `p. 14`.

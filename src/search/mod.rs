@@ -53,7 +53,14 @@ pub struct QueryWord {
     pub idf: f32,
     /// Its article-level IDF.
     pub article_idf: f32,
+    /// How much more than other words it says what the question is about: [`FOCUS`] for
+    /// the topic of "what did X say about *Y*", else 1. Already in `idf` and `article_idf`.
+    pub focus: f32,
 }
+
+/// Weight of the topic words of "what did X say about Y", "tell me about Y": the question is
+/// about Y, and X is often only a pronoun in the answer ("…, he added").
+pub const FOCUS: f32 = 3.0;
 
 /// A sentence scored by the first stage.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -95,16 +102,26 @@ impl Index {
         let mut seen: FxHashSet<String> = FxHashSet::default();
         let mut words = Vec::new();
         let mut buf = String::new();
+        let (mut framed, mut topic) = (false, false);
         analyze::tokenize(question, |tok| {
             if tok.kind == TokenKind::Joined {
                 return;
             }
             analyze::normalize(&question[tok.start..tok.end], &mut buf);
-            if buf.is_empty()
-                || (tok.kind == TokenKind::Word
-                    && (analyze::is_stop_word(&buf) || analyze::is_question_framing(&buf)))
-            {
+            if buf.is_empty() {
                 return;
+            }
+            if tok.kind == TokenKind::Word {
+                if framed && matches!(buf.as_str(), "about" | "on" | "regarding" | "concerning") {
+                    topic = true;
+                }
+                if analyze::is_question_framing(&buf) {
+                    framed = true;
+                    return;
+                }
+                if analyze::is_stop_word(&buf) {
+                    return;
+                }
             }
             let key = if tok.kind == TokenKind::Word {
                 analyze::stem(&buf).into_owned()
@@ -112,20 +129,21 @@ impl Index {
                 buf.clone()
             };
             if seen.insert(key.clone()) {
-                words.push((buf.clone(), key));
+                words.push((buf.clone(), key, if topic { FOCUS } else { 1.0 }));
             }
         });
         let unknown_idf = idf(self.sentence_count() as f32, 0.0);
         let unknown_article_idf = idf(self.articles.len() as f32, 0.0);
         let mut out: Vec<QueryWord> = Vec::with_capacity(words.len());
-        for (word, key) in words {
+        for (word, key, focus) in words {
             let exact = self
                 .term_of_stem(&key)
                 .or_else(|| self.term_of_surface(&word));
             if let Some(term) = exact {
                 out.push(QueryWord {
-                    idf: self.sentence_idf(term),
-                    article_idf: self.article_idf(term),
+                    idf: self.sentence_idf(term) * focus,
+                    article_idf: self.article_idf(term) * focus,
+                    focus,
                     text: word,
                     alternatives: vec![Alternative {
                         term,
@@ -173,8 +191,9 @@ impl Index {
             out.push(QueryWord {
                 text: word,
                 alternatives,
-                idf,
-                article_idf,
+                idf: idf * focus,
+                article_idf: article_idf * focus,
+                focus,
             });
         }
         if out.len() > MAX_QUESTION_WORDS {
@@ -215,7 +234,13 @@ impl Index {
         })
     }
 
-    fn score_into(&self, s: &mut Scratch, words: &[QueryWord], k: usize, model: &Model) -> Vec<Hit> {
+    fn score_into(
+        &self,
+        s: &mut Scratch,
+        words: &[QueryWord],
+        k: usize,
+        model: &Model,
+    ) -> Vec<Hit> {
         let Model {
             k1,
             b,
@@ -233,8 +258,8 @@ impl Index {
         for (wi, word) in words.iter().enumerate() {
             let mark = wi as u16 + 1;
             for alt in &word.alternatives {
-                let sidf = self.sentence_idf(alt.term) * alt.weight;
-                let aidf = self.article_idf(alt.term) * alt.weight;
+                let sidf = self.sentence_idf(alt.term) * alt.weight * word.focus;
+                let aidf = self.article_idf(alt.term) * alt.weight * word.focus;
                 for (sid, tf) in self.postings(alt.term) {
                     let i = sid as usize;
                     // A sentence counts each question word once, by its best alternative.
@@ -441,6 +466,22 @@ mod tests {
     }
 
     #[test]
+    fn the_topic_of_say_about_questions_counts_more() {
+        let ix = index(&[(
+            "a.txt",
+            "date 2024-01-01 Mishustin spoke. The grain export is concluded.",
+        )]);
+        let words = ix.analyze_question(
+            "What did Mishustin say about grain?",
+            &SearchConfig::default(),
+        );
+        let focus: Vec<(&str, f32)> = words.iter().map(|w| (w.text.as_str(), w.focus)).collect();
+        assert_eq!(focus, [("mishustin", 1.0), ("grain", FOCUS)]);
+        let words = ix.analyze_question("Mishustin grain talks about", &SearchConfig::default());
+        assert!(words.iter().all(|w| w.focus == 1.0), "{words:?}");
+    }
+
+    #[test]
     fn a_real_word_is_not_replaced_by_a_neighbour() {
         let ix = index(&[("a.txt", "date 2024-01-01 Rain fell. The grain is ripe.")]);
         let words = ix.analyze_question("rain", &SearchConfig::default());
@@ -475,8 +516,12 @@ mod tests {
         let words = ix.analyze_question("capital of France", &SearchConfig::default());
         assert!(ix.search(&words, 5, &Model::default()).is_empty());
         assert!(
-            ix.search(&ix.analyze_question("", &SearchConfig::default()), 5, &Model::default())
-                .is_empty()
+            ix.search(
+                &ix.analyze_question("", &SearchConfig::default()),
+                5,
+                &Model::default()
+            )
+            .is_empty()
         );
     }
 

@@ -34,10 +34,19 @@ pub const FEATURE_NAMES: [&str; NF] = [
     "title_in_sentence",
     "subject_first",
     "definition",
+    "max_missing",
+    "rest_coverage",
+    "in_order",
+    "who_by",
+    "where_prep",
+    "when_near_date",
+    "howmany_near_number",
+    "who_near_name",
+    "where_near_name",
 ];
 
 /// How many features.
-pub const NF: usize = 22;
+pub const NF: usize = 31;
 
 /// What a question asks for, from its first words.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -77,15 +86,23 @@ impl QuestionType {
             how_many: pair(
                 "how",
                 &[
-                    "many", "much", "long", "far", "old", "big", "fast", "tall", "high",
-                    "large", "often", "deep", "wide", "heavy",
+                    "many", "much", "long", "far", "old", "big", "fast", "tall", "high", "large",
+                    "often", "deep", "wide", "heavy",
                 ],
             ) || what_which(&["percentage", "percent", "population", "number", "amount"]),
             who: has("who") || has("whom") || has("whose") || what_which(&["person", "actor"]),
             place: has("where")
                 || what_which(&[
-                    "country", "city", "state", "place", "continent", "region", "county",
-                    "province", "island", "river",
+                    "country",
+                    "city",
+                    "state",
+                    "place",
+                    "continent",
+                    "region",
+                    "county",
+                    "province",
+                    "island",
+                    "river",
                 ]),
             definition: matches!(w(0), "what" | "who")
                 && matches!(w(1), "is" | "are" | "was" | "were")
@@ -136,7 +153,8 @@ impl QuestionInfo {
     }
 }
 
-const MONTHS: [&str; 21] = [
+/// Words that make a sentence hold a date.
+const DATE_WORDS: &[&str] = &[
     "january",
     "february",
     "march",
@@ -158,12 +176,64 @@ const MONTHS: [&str; 21] = [
     "aug",
     "sep",
     "sept",
+    "oct",
+    "nov",
+    "dec",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "century",
+    "centuries",
+    "decade",
+    "yesterday",
+    "today",
+];
+
+/// Words that make a sentence hold a quantity.
+const NUMBER_WORDS: &[&str] = &[
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "hundred",
+    "hundreds",
+    "thousand",
+    "thousands",
+    "million",
+    "millions",
+    "billion",
+    "billions",
+    "dozen",
+    "dozens",
+    "percent",
+    "half",
+    "twice",
 ];
 
 fn is_year(w: &str) -> bool {
     w.len() == 4
         && w.bytes().all(|b| b.is_ascii_digit())
         && w.parse::<u32>().is_ok_and(|y| (1000..=2100).contains(&y))
+}
+
+fn flag(b: bool) -> f32 {
+    f32::from(u8::from(b))
 }
 
 /// The features of one candidate sentence (see [`FEATURE_NAMES`]).
@@ -177,28 +247,43 @@ pub fn features(
 ) -> [f32; NF] {
     let text = index.sentence_text(hit.sentence);
     let n_words = words.len();
+    let article = index.sentence_article[hit.sentence as usize] as usize;
+    let title_terms = index.title_terms(article);
     let mut first_pos: Vec<Option<usize>> = vec![None; n_words];
     let mut best_weight: Vec<f32> = vec![0.0; n_words];
+    let mut title_seen: Vec<bool> = vec![false; title_terms.len()];
     let mut content = 0usize;
     let mut matched_tokens = 0usize;
     let mut has_date = false;
     let mut new_numbers = 0usize;
     let mut new_capitals = 0usize;
+    // Token positions of matched words and of dates, numbers and names new to the question.
+    let mut match_at: Vec<usize> = Vec::new();
+    let mut date_at: Vec<usize> = Vec::new();
+    let mut number_at: Vec<usize> = Vec::new();
+    let mut name_at: Vec<usize> = Vec::new();
     let mut verb_after_match = false;
+    let mut by_name = false;
+    let mut prep_name = false;
     let mut buf = String::new();
+    let mut prev = String::new();
     let mut pos = 0usize;
     let mut first_match_pos: Option<usize> = None;
-    let article_index = index.sentence_article[hit.sentence as usize] as usize;
-    let title_terms = index.title_terms(article_index);
-    let mut title_seen: Vec<bool> = vec![false; title_terms.len()];
     analyze::tokenize(text, |tok| {
         if tok.kind == TokenKind::Joined {
             return;
         }
         let surface = &text[tok.start..tok.end];
         analyze::normalize(surface, &mut buf);
-        let stop = tok.kind == TokenKind::Word && analyze::is_stop_word(&buf);
-        if stop {
+        let capital = pos > 0 && surface.chars().next().is_some_and(char::is_uppercase);
+        let in_question = q.question_words.contains(&buf);
+        if capital && !in_question {
+            by_name |= prev == "by";
+            prep_name |= matches!(prev.as_str(), "in" | "at" | "near" | "from");
+        }
+        std::mem::swap(&mut prev, &mut buf);
+        let buf = &prev;
+        if tok.kind == TokenKind::Word && analyze::is_stop_word(buf) {
             if first_match_pos.is_some_and(|p| pos <= p + 3)
                 && matches!(buf.as_str(), "is" | "are" | "was" | "were")
             {
@@ -208,51 +293,62 @@ pub fn features(
             return;
         }
         content += 1;
-        let term = index.term_of_surface(&buf);
-        if let Some(t) = term {
-            if let Some(i) = title_terms.iter().position(|&x| x == t) {
-                title_seen[i] = true;
-            }
+        let term = index.term_of_surface(buf);
+        if let Some(i) = term.and_then(|t| title_terms.iter().position(|&x| x == t)) {
+            title_seen[i] = true;
         }
-        let in_question = q.question_words.iter().any(|w| *w == buf);
         match term.and_then(|t| q.term_word.get(&t)) {
             Some(&(wi, weight)) => {
                 matched_tokens += 1;
-                if first_pos[wi].is_none() {
-                    first_pos[wi] = Some(pos);
-                }
+                match_at.push(pos);
+                first_pos[wi].get_or_insert(pos);
                 best_weight[wi] = best_weight[wi].max(weight);
                 first_match_pos.get_or_insert(pos);
             }
             None if !in_question => {
-                if buf.as_bytes()[0].is_ascii_digit() {
+                let digits = buf.as_bytes()[0].is_ascii_digit();
+                if digits || NUMBER_WORDS.contains(&buf.as_str()) {
                     new_numbers += 1;
-                    has_date |= is_year(&buf);
-                } else if pos > 0 && surface.chars().next().is_some_and(char::is_uppercase) {
+                    number_at.push(pos);
+                } else if capital {
                     new_capitals += 1;
+                    name_at.push(pos);
                 }
-                has_date |= MONTHS.contains(&buf.as_str());
+                if (digits && is_year(buf)) || DATE_WORDS.contains(&buf.as_str()) {
+                    has_date = true;
+                    date_at.push(pos);
+                }
             }
             None => {}
         }
         pos += 1;
     });
 
-    let matched: Vec<(usize, usize)> = first_pos
+    let idf = |i: usize| words[i].idf;
+    let matched: Vec<usize> = (0..n_words).filter(|&i| first_pos[i].is_some()).collect();
+    let matched_idf: f32 = matched.iter().map(|&i| best_weight[i] * idf(i)).sum();
+    let fuzzy_idf: f32 = matched
         .iter()
-        .enumerate()
-        .filter_map(|(i, p)| p.map(|p| (i, p)))
-        .collect();
-    let matched_idf: f32 = (0..n_words).map(|i| best_weight[i] * words[i].idf).sum();
-    let fuzzy_idf: f32 = (0..n_words)
-        .filter(|&i| {
-            first_pos[i].is_some()
-                && words[i]
-                    .alternatives
-                    .first()
-                    .is_some_and(|a| a.fuzzy)
-        })
-        .map(|i| best_weight[i] * words[i].idf)
+        .filter(|&&i| words[i].alternatives.first().is_some_and(|a| a.fuzzy))
+        .map(|&i| best_weight[i] * idf(i))
+        .sum();
+    let max_missing = (0..n_words)
+        .filter(|&i| first_pos[i].is_none())
+        .map(idf)
+        .fold(0.0f32, f32::max);
+    // Question words beyond the article's subject: in a question about an article, these
+    // say which of its sentences is meant.
+    let in_title = |i: usize| {
+        words[i]
+            .alternatives
+            .iter()
+            .any(|a| title_terms.contains(&a.term))
+    };
+    let rest_total: f32 = (0..n_words).filter(|&i| !in_title(i)).map(idf).sum();
+    let rest_matched: f32 = matched
+        .iter()
+        .filter(|&&i| !in_title(i))
+        .map(|&i| best_weight[i] * idf(i))
         .sum();
     let bigrams = (0..n_words.saturating_sub(1))
         .filter(|&i| match (first_pos[i], first_pos[i + 1]) {
@@ -260,34 +356,46 @@ pub fn features(
             _ => false,
         })
         .count();
-    let density = if matched.len() >= 2 {
-        let lo = matched.iter().map(|m| m.1).min().unwrap_or(0);
-        let hi = matched.iter().map(|m| m.1).max().unwrap_or(0);
-        matched.len() as f32 / (hi - lo + 1) as f32
+    let positions: Vec<usize> = matched.iter().filter_map(|&i| first_pos[i]).collect();
+    let (density, in_order) = if positions.len() >= 2 {
+        let lo = positions.iter().min().copied().unwrap_or(0);
+        let hi = positions.iter().max().copied().unwrap_or(0);
+        let ordered = positions.windows(2).filter(|w| w[1] > w[0]).count();
+        (
+            positions.len() as f32 / (hi - lo + 1) as f32,
+            ordered as f32 / (positions.len() - 1) as f32,
+        )
     } else {
-        0.0
+        (0.0, 0.0)
     };
     let content_f = content.max(1) as f32;
     let kind = q.kind;
-    let has_date_f = f32::from(u8::from(has_date));
-    let new_numbers_f = f32::from(u8::from(new_numbers > 0));
+    let has_date_f = flag(has_date);
+    let new_numbers_f = flag(new_numbers > 0);
     let new_capitals_f = (new_capitals.min(3) as f32) / 3.0;
     let title_in_sentence = if title_terms.is_empty() {
         0.0
     } else {
         title_seen.iter().filter(|&&b| b).count() as f32 / title_terms.len() as f32
     };
-    let subject_first = f32::from(u8::from(first_match_pos.is_some_and(|p| p <= 1)));
+    let coverage = matched_idf / q.total_idf;
+    // Whether something of the kind asked for stands within `reach` tokens of a matched word.
+    let near = |at: &[usize], reach: usize| {
+        flag(
+            at.iter()
+                .any(|&p| match_at.iter().any(|&m| p.abs_diff(m) <= reach)),
+        )
+    };
     [
         hit.sentence_score,
         hit.article_score,
         hit.title_score,
-        matched_idf / q.total_idf,
+        coverage,
         matched.len() as f32 / n_words.max(1) as f32,
         bigrams as f32 / (n_words.saturating_sub(1)).max(1) as f32,
         density,
         (content_f / index.avg_sentence_len).ln().clamp(-3.0, 3.0),
-        f32::from(u8::from(content < 5)),
+        flag(content < 5),
         (content - matched_tokens.min(content)) as f32 / content_f,
         if matched_idf > 0.0 {
             fuzzy_idf / matched_idf
@@ -302,14 +410,54 @@ pub fn features(
         has_date_f,
         new_numbers_f,
         new_capitals_f,
-        f32::from(u8::from(kind.when)) * has_date_f,
-        f32::from(u8::from(kind.how_many)) * new_numbers_f,
-        f32::from(u8::from(kind.who)) * new_capitals_f,
-        f32::from(u8::from(kind.place)) * new_capitals_f,
+        flag(kind.when) * has_date_f,
+        flag(kind.how_many) * new_numbers_f,
+        flag(kind.who) * new_capitals_f,
+        flag(kind.place) * new_capitals_f,
         title_in_sentence,
-        subject_first,
-        f32::from(u8::from(kind.definition && verb_after_match)),
+        flag(first_match_pos.is_some_and(|p| p <= 1)),
+        flag(kind.definition && verb_after_match),
+        max_missing / q.total_idf,
+        if rest_total > 0.0 {
+            rest_matched / rest_total
+        } else {
+            coverage
+        },
+        in_order,
+        flag(kind.who && by_name),
+        flag(kind.place && prep_name),
+        flag(kind.when) * near(&date_at, 4),
+        flag(kind.how_many) * near(&number_at, 3),
+        flag(kind.who) * near(&name_at, 3),
+        flag(kind.place) * near(&name_at, 3),
     ]
+}
+
+/// Depth of the trees of the model.
+pub const TREE_DEPTH: usize = 3;
+
+/// An oblivious regression tree: every node at depth `d` asks the same question,
+/// `feature[d] > threshold[d]`, and the answers, as bits, pick the leaf.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Tree {
+    /// The feature asked about at each depth.
+    pub features: [u8; TREE_DEPTH],
+    /// The threshold at each depth.
+    pub thresholds: [f32; TREE_DEPTH],
+    /// The value of each leaf.
+    pub leaves: [f32; 1 << TREE_DEPTH],
+}
+
+impl Tree {
+    /// The tree's value for a feature vector.
+    #[must_use]
+    pub fn eval(&self, f: &[f32; NF]) -> f32 {
+        let mut leaf = 0;
+        for d in 0..TREE_DEPTH {
+            leaf |= usize::from(f[usize::from(self.features[d])] > self.thresholds[d]) << d;
+        }
+        self.leaves[leaf]
+    }
 }
 
 /// The scoring parameters: the first stage's, and the weights of the features.
@@ -327,6 +475,8 @@ pub struct Model {
     pub depth: usize,
     /// Weights of the features.
     pub weights: [f32; NF],
+    /// Trees added to the weighted sum (gradient boosting on top of the linear model).
+    pub trees: Vec<Tree>,
 }
 
 impl Default for Model {
@@ -339,6 +489,7 @@ impl Default for Model {
             title: weights::TITLE,
             depth: weights::DEPTH,
             weights: weights::WEIGHTS,
+            trees: weights::TREES.to_vec(),
         }
     }
 }
@@ -347,6 +498,14 @@ impl Default for Model {
 #[must_use]
 pub fn combine(weights: &[f32; NF], f: &[f32; NF]) -> f32 {
     weights.iter().zip(f).map(|(w, x)| w * x).sum()
+}
+
+impl Model {
+    /// The model's score for a feature vector: the weighted sum plus the trees.
+    #[must_use]
+    pub fn score(&self, f: &[f32; NF]) -> f32 {
+        combine(&self.weights, f) + self.trees.iter().map(|t| t.eval(f)).sum::<f32>()
+    }
 }
 
 #[cfg(test)]
