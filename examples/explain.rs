@@ -47,7 +47,7 @@ fn main() -> Result<()> {
                 .map(|(n, v)| format!("{n}={v:.2}"))
                 .collect();
             (
-                model.score(&f),
+                model.rank_score(&f),
                 index.sentence_text(h.sentence).to_string(),
                 shown,
             )

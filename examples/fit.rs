@@ -36,16 +36,16 @@ struct Args {
     #[arg(long)]
     search: bool,
     /// Boosted trees to add to the linear model
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 100)]
     trees: usize,
     /// Learning rate of the trees
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.05)]
     eta: f64,
     /// Split balance of the linear fit (1: every split weighs the same; 0: every question)
     #[arg(long, default_value_t = 1.0)]
     balance: f64,
     /// L2 regularization of the linear fit (on standardized features)
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = 0.001)]
     l2: f64,
     /// Split balance of the trees
     #[arg(long, default_value_t = 0.0)]
@@ -89,6 +89,79 @@ fn splits(bench: &std::path::Path, files: &[(&'static str, &str, &str)]) -> Resu
     Ok(out)
 }
 
+/// The candidates of one question with their features; `foreign` questions are asked of a
+/// corpus that cannot hold their answer, so no candidate is right.
+fn list_for(engine: &Engine, q: &eval::Question, foreign: bool) -> List {
+    let index = engine.index();
+    let config = engine.config();
+    let model = &config.model;
+    let words = index.analyze_question(&q.asked, config);
+    let hits = index.search(&words, model.depth, model);
+    let info = rerank::QuestionInfo::new(&q.asked, &words);
+    let best = hits.first().map_or(0.0, |h| h.score);
+    let mut list = List {
+        features: Vec::new(),
+        right: Vec::new(),
+    };
+    let mut seen = std::collections::HashSet::new();
+    for h in &hits {
+        let quote = quotebot::answer::quote_text(index.sentence_text(h.sentence));
+        if !seen.insert(quote.clone()) {
+            continue;
+        }
+        list.features
+            .push(rerank::features(index, &info, &words, h, best));
+        list.right.push(!foreign && eval::correct(&quote, q));
+    }
+    list
+}
+
+/// The top answer of every question, for choosing the default threshold: each dataset's
+/// questions against its own corpus (open setting, with and without typos), and against the
+/// other dataset's corpus (which cannot answer them).
+fn threshold_points(datasets: &[&Dataset], model: &Model) -> Vec<Point> {
+    let config = SearchConfig {
+        model: model.clone(),
+        ..SearchConfig::default()
+    };
+    let mut points = Vec::new();
+    for corpus in datasets {
+        let engine = Engine::new(Index::build(corpus.articles(&corpus.docs)), config.clone());
+        for asker in datasets {
+            let foreign = !std::ptr::eq(*corpus, *asker);
+            for typos in [0.0, 0.5] {
+                let mut asked = (*asker).clone();
+                asked.add_typos(typos);
+                for q in &asked.questions {
+                    let l = list_for(&engine, q, foreign);
+                    let top = (0..l.features.len()).max_by(|&a, &b| {
+                        model
+                            .rank_score(&l.features[a])
+                            .total_cmp(&model.rank_score(&l.features[b]))
+                            .then(b.cmp(&a))
+                    });
+                    if let Some(i) = top {
+                        points.push(Point {
+                            coverage: f64::from(l.features[i][rerank::COVERAGE]),
+                            right: l.right[i],
+                            foreign,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    points
+}
+
+/// A top answer: its score (coverage), whether it is right, and whether its question was
+/// asked of a corpus that cannot answer it.
+struct Point {
+    coverage: f64,
+    right: bool,
+    foreign: bool,
+}
+
 /// The candidate lists of every question of a split, under `model`'s first stage.
 fn lists(split: &Split, model: &Model) -> Vec<List> {
     let config = SearchConfig {
@@ -120,26 +193,7 @@ fn lists(split: &Split, model: &Model) -> Vec<List> {
                 .find(|(id, _)| id.is_none_or(|id| id == q.doc))
                 .expect("every question has its document")
                 .1;
-            let index = engine.index();
-            let words = index.analyze_question(&q.asked, &config);
-            let hits = index.search(&words, model.depth, model);
-            let info = rerank::QuestionInfo::new(&q.asked, &words);
-            let best = hits.first().map_or(0.0, |h| h.score);
-            let mut list = List {
-                features: Vec::new(),
-                right: Vec::new(),
-            };
-            let mut seen = std::collections::HashSet::new();
-            for h in &hits {
-                let quote = quotebot::answer::quote_text(index.sentence_text(h.sentence));
-                if !seen.insert(quote.clone()) {
-                    continue;
-                }
-                list.features
-                    .push(rerank::features(index, &info, &words, h, best));
-                list.right.push(eval::correct(&quote, q));
-            }
-            list
+            list_for(engine, q, false)
         })
         .collect()
 }
@@ -193,7 +247,10 @@ fn boost(lists: &[(&List, f64)], model: &Model, rounds: usize, eta: f64) -> Vec<
                 .collect()
         })
         .collect();
-    let mut scores: Vec<f64> = feats.iter().map(|f| f64::from(model.score(f))).collect();
+    let mut scores: Vec<f64> = feats
+        .iter()
+        .map(|f| f64::from(model.rank_score(f)))
+        .collect();
     let mut trees = Vec::new();
     for _ in 0..rounds {
         // LambdaRank gradients and hessians.
@@ -455,7 +512,10 @@ fn cross_validate(stage1: &Model, train_lists: &[Vec<List>], h: Hyper, folds: us
     mean((0..folds).map(|fold| {
         let model = train_model(stage1, &part(fold, false), h);
         let held = part(fold, true);
-        mean(held.iter().map(|l| evaluate_with(l, |f| model.score(f)).1))
+        mean(
+            held.iter()
+                .map(|l| evaluate_with(l, |f| model.rank_score(f)).1),
+        )
     }))
 }
 
@@ -509,10 +569,41 @@ fn main() -> Result<()> {
         println!("chosen by cross-validation: {hyper:?} ({:.4})", best.0);
     }
     let model = train_model(&stage1, &train_lists, hyper);
+    let threshold_sets: Vec<Dataset> = [
+        ("wikiqa", "wikiqa/WikiQA-train.tsv"),
+        ("trecqa", "trecqa/trecqa-train-raw.tsv"),
+    ]
+    .iter()
+    .map(|(kind, file)| {
+        let mut d = eval::load(kind, &args.bench.join(file))?;
+        d.shuffle();
+        Ok(d)
+    })
+    .collect::<Result<_>>()?;
+    let points = threshold_points(&threshold_sets.iter().collect::<Vec<_>>(), &model);
+    println!(
+        "thresholds, on the top answers of train questions asked of their own corpus and of the other one:"
+    );
+    println!(
+        "| min_score | own questions answered | right among them | foreign questions answered |"
+    );
+    println!("|---|---|---|---|");
+    for t in [0.1, 0.2, 0.3, 0.4, 0.5, 0.6] {
+        let own: Vec<&Point> = points.iter().filter(|p| !p.foreign).collect();
+        let foreign: Vec<&Point> = points.iter().filter(|p| p.foreign).collect();
+        let answered: Vec<&&Point> = own.iter().filter(|p| p.coverage >= t).collect();
+        let right = answered.iter().filter(|p| p.right).count();
+        println!(
+            "| {t} | {:.3} | {:.3} | {:.3} |",
+            answered.len() as f64 / own.len().max(1) as f64,
+            right as f64 / answered.len().max(1) as f64,
+            foreign.iter().filter(|p| p.coverage >= t).count() as f64 / foreign.len().max(1) as f64
+        );
+    }
     let train_mrr = mean(
         train_lists
             .iter()
-            .map(|l| evaluate_with(l, |f| model.score(f)).1),
+            .map(|l| evaluate_with(l, |f| model.rank_score(f)).1),
     );
     println!(
         "model: k1={} b={} article={} title={} depth={}, {} trees; {hyper:?}; train MRR {train_mrr:.4}",
@@ -531,9 +622,9 @@ fn main() -> Result<()> {
     );
     println!("|---|---|---|---|---|---|---|---|");
     for s in train.iter().chain(&dev) {
-        let before = evaluate_with(&lists(s, &current), |f| current.score(f));
+        let before = evaluate_with(&lists(s, &current), |f| current.rank_score(f));
         let after_lists = lists(s, &model);
-        let after = evaluate_with(&after_lists, |f| model.score(f));
+        let after = evaluate_with(&after_lists, |f| model.rank_score(f));
         let recall = mean(
             after_lists
                 .iter()

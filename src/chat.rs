@@ -15,7 +15,7 @@ pub const MORE_ANSWERS: usize = 3;
 pub const HELP: &str =
     "Ask me anything about the articles and I quote the sentence that answers it.
 Commands:
-  /more      the next best quotes for the last question
+  /more      the next best quotes for the last question (weaker ones too)
   /context   the sentences around the last quote
   /articles  the articles I know, newest first
   /about     how many articles and sentences I know
@@ -90,9 +90,9 @@ impl<'a> Session<'a> {
             return "Ask a question first.".into();
         };
         let wanted = self.shown.len() + MORE_ANSWERS;
-        let all = self
-            .engine
-            .ask_with(question, wanted, self.engine.config().min_score);
+        // Asking for more is asking for weaker matches too: no threshold, but every quote
+        // still shares a word with the question.
+        let all = self.engine.ask_with(question, wanted, 0.0);
         let new: Vec<Answer> = all
             .into_iter()
             .filter(|a| !self.shown.iter().any(|s| s.quote == a.quote))

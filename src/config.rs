@@ -65,7 +65,7 @@ impl Default for SearchConfig {
     fn default() -> Self {
         SearchConfig {
             top: 1,
-            min_score: 0.3,
+            min_score: 0.5,
             fuzzy: true,
             fuzzy_min_len: 4,
             fuzzy_two_edits_len: 8,

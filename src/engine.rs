@@ -73,14 +73,14 @@ impl Engine {
         let depth = model.depth.max(top.saturating_add(SPARE_HITS));
         let hits = index.search(&words, depth, model);
         let mut ranked = rerank_hits(index, question, &words, &hits, model);
-        ranked.retain(|&(score, _)| score >= min_score);
+        ranked.retain(|r| r.coverage >= min_score);
         let mut seen = FxHashSet::default();
         let mut answers = Vec::new();
-        for (score, hit) in ranked {
+        for r in ranked {
             if answers.len() >= top {
                 break;
             }
-            let mut answer = Answer::new(index, hit.sentence, score);
+            let mut answer = Answer::new(index, r.hit.sentence, r.coverage);
             if !seen.insert(answer.quote.clone()) {
                 continue;
             }
@@ -91,6 +91,18 @@ impl Engine {
     }
 }
 
+/// A candidate after the second stage.
+#[derive(Clone, Copy, Debug)]
+pub struct Ranked {
+    /// The model's score: the order of the answers.
+    pub rank: f32,
+    /// How much of the question the sentence holds, 0 to 1: the answer's score, which the
+    /// threshold applies to.
+    pub coverage: f32,
+    /// The first stage's hit.
+    pub hit: Hit,
+}
+
 /// The first stage's hits scored again by the model, best first (ties: lower sentence id).
 #[must_use]
 pub fn rerank_hits(
@@ -99,17 +111,25 @@ pub fn rerank_hits(
     words: &[QueryWord],
     hits: &[Hit],
     model: &Model,
-) -> Vec<(f32, Hit)> {
+) -> Vec<Ranked> {
     let info = rerank::QuestionInfo::new(question, words);
     let best = hits.first().map_or(0.0, |h| h.score);
-    let mut ranked: Vec<(f32, Hit)> = hits
+    let mut ranked: Vec<Ranked> = hits
         .iter()
         .map(|h| {
             let f = rerank::features(index, &info, words, h, best);
-            (model.score(&f), *h)
+            Ranked {
+                rank: model.rank_score(&f),
+                coverage: f[rerank::COVERAGE],
+                hit: *h,
+            }
         })
         .collect();
-    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.sentence.cmp(&b.1.sentence)));
+    ranked.sort_by(|a, b| {
+        b.rank
+            .total_cmp(&a.rank)
+            .then(a.hit.sentence.cmp(&b.hit.sentence))
+    });
     ranked
 }
 

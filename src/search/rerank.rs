@@ -43,10 +43,12 @@ pub const FEATURE_NAMES: [&str; NF] = [
     "howmany_near_number",
     "who_near_name",
     "where_near_name",
+    "defining",
+    "pronoun_start",
 ];
 
 /// How many features.
-pub const NF: usize = 31;
+pub const NF: usize = 33;
 
 /// What a question asks for, from its first words.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -263,6 +265,10 @@ pub fn features(
     let mut number_at: Vec<usize> = Vec::new();
     let mut name_at: Vec<usize> = Vec::new();
     let mut verb_after_match = false;
+    // "X (…) is a …": the sentence that defines its subject.
+    let mut copula_at: Option<usize> = None;
+    let mut defining = false;
+    let mut pronoun_start = false;
     let mut by_name = false;
     let mut prep_name = false;
     let mut buf = String::new();
@@ -283,6 +289,22 @@ pub fn features(
         }
         std::mem::swap(&mut prev, &mut buf);
         let buf = &prev;
+        if pos == 0 {
+            pronoun_start = matches!(
+                buf.as_str(),
+                "it" | "he" | "she" | "they" | "this" | "these" | "its" | "his" | "her" | "their"
+            );
+        }
+        if let Some(first) = first_match_pos.filter(|&p| p <= 3 && pos <= p + 14) {
+            if matches!(buf.as_str(), "is" | "are" | "was" | "were") {
+                copula_at.get_or_insert(pos);
+            } else if copula_at == Some(pos.wrapping_sub(1))
+                && matches!(buf.as_str(), "a" | "an" | "the" | "one")
+                && pos > first
+            {
+                defining = true;
+            }
+        }
         if tok.kind == TokenKind::Word && analyze::is_stop_word(buf) {
             if first_match_pos.is_some_and(|p| pos <= p + 3)
                 && matches!(buf.as_str(), "is" | "are" | "was" | "were")
@@ -430,6 +452,8 @@ pub fn features(
         flag(kind.how_many) * near(&number_at, 3),
         flag(kind.who) * near(&name_at, 3),
         flag(kind.place) * near(&name_at, 3),
+        flag(defining),
+        flag(pronoun_start),
     ]
 }
 
@@ -501,12 +525,17 @@ pub fn combine(weights: &[f32; NF], f: &[f32; NF]) -> f32 {
 }
 
 impl Model {
-    /// The model's score for a feature vector: the weighted sum plus the trees.
+    /// The model's score for a feature vector: the weighted sum plus the trees. Only the
+    /// order it gives means something.
     #[must_use]
-    pub fn score(&self, f: &[f32; NF]) -> f32 {
+    pub fn rank_score(&self, f: &[f32; NF]) -> f32 {
         combine(&self.weights, f) + self.trees.iter().map(|t| t.eval(f)).sum::<f32>()
     }
 }
+
+/// Index of the `coverage` feature: how much of the question (IDF-weighted, a mistyped
+/// word by its similarity, the topic of "say about" questions more) the sentence holds.
+pub const COVERAGE: usize = 3;
 
 #[cfg(test)]
 mod tests {
