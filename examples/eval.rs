@@ -5,7 +5,9 @@
 //! cargo run --release --example eval                      # the whole table, with the peers
 //! cargo run --release --example eval -- wikiqa ../shared/bench/wikiqa/WikiQA-dev.tsv
 //! cargo run --release --example eval -- trecqa FILE --setting perdoc --typos 0.5
-//! cargo run --release --example eval -- --json            # for scripts (the CI guard)
+//! cargo run --release --example eval -- --json            # for scripts
+//! cargo run --release --example eval -- --check .ci/quality.json   # the CI regression guard
+//! cargo run --release --example eval -- --record .ci/quality.json  # after an improvement
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -38,7 +40,17 @@ struct Args {
     /// Also print each question whose first quote is wrong (one dataset only)
     #[arg(long)]
     misses: bool,
+    /// Write the table's figures to this file (the regression guard's reference)
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
+    /// Fail when mean P@1 or MRR@10 is more than 0.03 below the figures in this file
+    #[arg(long, value_name = "FILE")]
+    check: Option<PathBuf>,
 }
+
+/// How far the mean P@1 or MRR@10 may fall below the recorded figures: one or two questions
+/// move a single small set by about that much.
+const TOLERANCE: f64 = 0.03;
 
 /// The protocol's typo rate for the "with typos" columns.
 const TYPOS: f64 = 0.5;
@@ -188,24 +200,26 @@ fn table(args: &Args, config: &SearchConfig) -> Result<()> {
     let readme = std::fs::read_to_string(args.bench.join("README.md")).unwrap_or_default();
     let start = Instant::now();
     let mut json_rows = Vec::new();
-    if !args.json {
+    let quiet = args.json;
+    if !quiet {
         println!(
             "| data | P@1 | P@1 with typos | MRR@10 | MRR@10 with typos | best peer: P@1 / with typos / MRR@10 |"
         );
         println!("|---|---|---|---|---|---|");
     }
+    let (mut p1s, mut mrrs) = (Vec::new(), Vec::new());
     for row in &ROWS {
         let mut data = load(row.kind, &args.bench.join(row.file))?;
         let (clean, _, _) = measure(&mut data, row.setting, 0.0, config);
         let (typo, _, _) = measure(&mut data, row.setting, TYPOS, config);
-        let peers = row.peers.and_then(|p| best_peers(&readme, p));
-        if args.json {
-            json_rows.push(serde_json::json!({
-                "data": row.name, "p1": clean.p1, "p1_typos": typo.p1,
-                "mrr": clean.mrr, "mrr_typos": typo.mrr, "n": clean.n,
-            }));
-        } else {
-            let peers = peers.map_or_else(
+        p1s.extend([clean.p1, typo.p1]);
+        mrrs.extend([clean.mrr, typo.mrr]);
+        json_rows.push(serde_json::json!({
+            "data": row.name, "p1": clean.p1, "p1_typos": typo.p1,
+            "mrr": clean.mrr, "mrr_typos": typo.mrr, "n": clean.n,
+        }));
+        if !quiet {
+            let peers = row.peers.and_then(|p| best_peers(&readme, p)).map_or_else(
                 || "—".to_string(),
                 |[p1, mrr, p1t, _]| format!("{p1:.3} / {p1t:.3} / {mrr:.3}"),
             );
@@ -215,14 +229,51 @@ fn table(args: &Args, config: &SearchConfig) -> Result<()> {
             );
         }
     }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let figures = serde_json::json!({
+        "rows": json_rows,
+        "mean_p1": mean(&p1s),
+        "mean_mrr": mean(&mrrs),
+    });
     if args.json {
-        println!("{}", serde_json::json!({ "rows": json_rows }));
+        println!("{figures}");
     } else {
         println!(
-            "\n{:.1} s; typos with probability {TYPOS} per content word; peers from {}",
+            "\nmean P@1 {:.3}, mean MRR@10 {:.3}; {:.1} s; typos with probability {TYPOS} per content word; peers from {}",
+            mean(&p1s),
+            mean(&mrrs),
             start.elapsed().as_secs_f64(),
             args.bench.join("README.md").display()
         );
+    }
+    if let Some(path) = &args.record {
+        std::fs::write(path, serde_json::to_string_pretty(&figures)? + "\n")
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!("recorded in {}", path.display());
+    }
+    if let Some(path) = &args.check {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let recorded: serde_json::Value = serde_json::from_str(&text)?;
+        let mut failed = false;
+        for key in ["mean_p1", "mean_mrr"] {
+            let was = recorded[key]
+                .as_f64()
+                .with_context(|| format!("{key} in {}", path.display()))?;
+            let now = figures[key].as_f64().unwrap_or(0.0);
+            let ok = now >= was - TOLERANCE;
+            println!(
+                "{key}: {now:.3} now, {was:.3} recorded: {}",
+                if ok { "ok" } else { "REGRESSION" }
+            );
+            failed |= !ok;
+        }
+        if failed {
+            bail!(
+                "answer quality fell more than {TOLERANCE} below {}",
+                path.display()
+            );
+        }
     }
     Ok(())
 }

@@ -35,6 +35,9 @@ struct Args {
     /// Choose the fitting's settings by 3-fold cross-validation on train
     #[arg(long)]
     search: bool,
+    /// Only print the cross-validated train MRR of the given settings
+    #[arg(long)]
+    cv: bool,
     /// Boosted trees to add to the linear model
     #[arg(long, default_value_t = 100)]
     trees: usize,
@@ -47,6 +50,9 @@ struct Args {
     /// L2 regularization of the linear fit (on standardized features)
     #[arg(long, default_value_t = 0.001)]
     l2: f64,
+    /// Average this many models, each fitted without one part of the questions
+    #[arg(long, default_value_t = 1)]
+    bags: usize,
     /// Split balance of the trees
     #[arg(long, default_value_t = 0.0)]
     tree_balance: f64,
@@ -491,9 +497,54 @@ fn train_model(stage1: &Model, train_lists: &[Vec<List>], h: Hyper) -> Model {
     model
 }
 
+/// The average of models fitted on `bags` overlapping parts of the questions (each leaves one
+/// part in `bags` out), which varies less from one fit to the next than a single model.
+fn train_bagged(stage1: &Model, train_lists: &[Vec<List>], h: Hyper, bags: usize) -> Model {
+    if bags <= 1 {
+        return train_model(stage1, train_lists, h);
+    }
+    let models: Vec<Model> = (0..bags)
+        .map(|bag| {
+            let part: Vec<Vec<List>> = train_lists
+                .iter()
+                .map(|ls| {
+                    ls.iter()
+                        .enumerate()
+                        .filter(|(i, _)| i % bags != bag)
+                        .map(|(_, l)| List {
+                            features: l.features.clone(),
+                            right: l.right.clone(),
+                        })
+                        .collect()
+                })
+                .collect();
+            train_model(stage1, &part, h)
+        })
+        .collect();
+    let k = bags as f32;
+    Model {
+        weights: std::array::from_fn(|i| models.iter().map(|m| m.weights[i]).sum::<f32>() / k),
+        trees: models
+            .iter()
+            .flat_map(|m| &m.trees)
+            .map(|t| Tree {
+                leaves: t.leaves.map(|v| v / k),
+                ..*t
+            })
+            .collect(),
+        ..stage1.clone()
+    }
+}
+
 /// Mean MRR over the splits of held-out questions, fitting on the others (`folds`-fold
 /// cross-validation; a question is in the same fold in every split).
-fn cross_validate(stage1: &Model, train_lists: &[Vec<List>], h: Hyper, folds: usize) -> f64 {
+fn cross_validate(
+    stage1: &Model,
+    train_lists: &[Vec<List>],
+    h: Hyper,
+    bags: usize,
+    folds: usize,
+) -> f64 {
     let part = |fold: usize, held_out: bool| -> Vec<Vec<List>> {
         train_lists
             .iter()
@@ -510,7 +561,7 @@ fn cross_validate(stage1: &Model, train_lists: &[Vec<List>], h: Hyper, folds: us
             .collect()
     };
     mean((0..folds).map(|fold| {
-        let model = train_model(stage1, &part(fold, false), h);
+        let model = train_bagged(stage1, &part(fold, false), h, bags);
         let held = part(fold, true);
         mean(
             held.iter()
@@ -545,6 +596,14 @@ fn main() -> Result<()> {
         eta: args.eta,
         tree_balance: args.tree_balance,
     };
+    if args.cv {
+        let cv = cross_validate(&stage1, &train_lists, hyper, args.bags, 3);
+        println!(
+            "{hyper:?}, {} bags: cross-validated train MRR {cv:.4}",
+            args.bags
+        );
+        return Ok(());
+    }
     if args.search {
         let mut best = (f64::NEG_INFINITY, hyper);
         for balance in [0.5, 1.0] {
@@ -557,7 +616,7 @@ fn main() -> Result<()> {
                         eta,
                         tree_balance: 0.0,
                     };
-                    let cv = cross_validate(&stage1, &train_lists, h, 3);
+                    let cv = cross_validate(&stage1, &train_lists, h, args.bags, 3);
                     println!("{h:?}: cross-validated train MRR {cv:.4}");
                     if cv > best.0 {
                         best = (cv, h);
@@ -568,7 +627,7 @@ fn main() -> Result<()> {
         hyper = best.1;
         println!("chosen by cross-validation: {hyper:?} ({:.4})", best.0);
     }
-    let model = train_model(&stage1, &train_lists, hyper);
+    let model = train_bagged(&stage1, &train_lists, hyper, args.bags);
     let threshold_sets: Vec<Dataset> = [
         ("wikiqa", "wikiqa/WikiQA-train.tsv"),
         ("trecqa", "trecqa/trecqa-train-raw.tsv"),

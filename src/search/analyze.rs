@@ -354,6 +354,12 @@ pub fn is_question_framing(word: &str) -> bool {
     stopwords::QUESTION_FRAMING.contains(&word)
 }
 
+/// Words that ask for a degree after "how" (`how many`, `how long`…).
+pub const DEGREE_WORDS: &[&str] = &[
+    "many", "much", "long", "far", "old", "big", "fast", "tall", "high", "large", "often", "deep",
+    "wide", "heavy", "soon", "late", "early", "small",
+];
+
 /// The stop words, normalized (for the fuzzy check that treats `abot` as `about`).
 pub fn stop_words() -> impl Iterator<Item = &'static str> {
     stop_set().iter().map(String::as_str)

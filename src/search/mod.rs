@@ -102,7 +102,7 @@ impl Index {
         let mut seen: FxHashSet<String> = FxHashSet::default();
         let mut words = Vec::new();
         let mut buf = String::new();
-        let (mut framed, mut topic) = (false, false);
+        let (mut framed, mut topic, mut after_how) = (false, false, false);
         analyze::tokenize(question, |tok| {
             if tok.kind == TokenKind::Joined {
                 return;
@@ -115,6 +115,16 @@ impl Index {
                 if framed && matches!(buf.as_str(), "about" | "on" | "regarding" | "concerning") {
                     topic = true;
                 }
+                // "how long", "how many": the question's kind, not its subject.
+                if after_how
+                    && analyze::DEGREE_WORDS
+                        .iter()
+                        .any(|d| rerank::same_or_typo(&buf, d))
+                {
+                    after_how = false;
+                    return;
+                }
+                after_how = buf == "how";
                 if analyze::is_question_framing(&buf) {
                     framed = true;
                     return;
@@ -132,8 +142,10 @@ impl Index {
                 words.push((buf.clone(), key, if topic { FOCUS } else { 1.0 }));
             }
         });
-        let unknown_idf = idf(self.sentence_count() as f32, 0.0);
-        let unknown_article_idf = idf(self.articles.len() as f32, 0.0);
+        // A word no article has counts as much as the rarest word that one has: it may be
+        // what the question is about ("capital of *France*"), or only its phrasing.
+        let unknown_idf = idf(self.sentence_count() as f32, 1.0);
+        let unknown_article_idf = idf(self.articles.len() as f32, 1.0);
         let mut out: Vec<QueryWord> = Vec::with_capacity(words.len());
         for (word, key, focus) in words {
             let exact = self

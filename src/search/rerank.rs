@@ -45,10 +45,11 @@ pub const FEATURE_NAMES: [&str; NF] = [
     "where_near_name",
     "defining",
     "pronoun_start",
+    "context_coverage",
 ];
 
 /// How many features.
-pub const NF: usize = 33;
+pub const NF: usize = 34;
 
 /// What a question asks for, from its first words.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -76,22 +77,18 @@ impl QuestionType {
             .collect();
         let w = |i: usize| words.get(i).map_or("", String::as_str);
         let has = |x: &str| words.iter().any(|v| v == x);
+        // The word after "what"/"how" may carry a typo ("what ynar", "how macny").
         let pair = |a: &str, bs: &[&str]| {
             words
                 .windows(2)
-                .any(|p| p[0] == a && bs.contains(&p[1].as_str()))
+                .any(|p| p[0] == a && bs.iter().any(|b| same_or_typo(&p[1], b)))
         };
         let what_which = |bs: &[&str]| pair("what", bs) || pair("which", bs);
         QuestionType {
             when: has("when")
                 || what_which(&["year", "date", "time", "century", "decade", "month", "day"]),
-            how_many: pair(
-                "how",
-                &[
-                    "many", "much", "long", "far", "old", "big", "fast", "tall", "high", "large",
-                    "often", "deep", "wide", "heavy",
-                ],
-            ) || what_which(&["percentage", "percent", "population", "number", "amount"]),
+            how_many: pair("how", analyze::DEGREE_WORDS)
+                || what_which(&["percentage", "percent", "population", "number", "amount"]),
             who: has("who") || has("whom") || has("whose") || what_which(&["person", "actor"]),
             place: has("where")
                 || what_which(&[
@@ -111,6 +108,12 @@ impl QuestionType {
                 || matches!(w(0), "define" | "definition"),
         }
     }
+}
+
+/// Whether `word` is `keyword`, or one edit from it when the keyword has 4 letters or more.
+#[must_use]
+pub fn same_or_typo(word: &str, keyword: &str) -> bool {
+    word == keyword || (keyword.len() >= 4 && crate::search::fuzzy::within_one_edit(word, keyword))
 }
 
 /// What the reranker needs to know about a question, computed once per question.
@@ -401,6 +404,14 @@ pub fn features(
         title_seen.iter().filter(|&&b| b).count() as f32 / title_terms.len() as f32
     };
     let coverage = matched_idf / q.total_idf;
+    // Words the sentence lacks but its article's title has count half: in news the subject
+    // is in the headline and "it" in the sentence.
+    let context_idf: f32 = (0..n_words)
+        .map(|i| {
+            let title = if in_title(i) { TITLE_CONTEXT } else { 0.0 };
+            best_weight[i].max(title) * idf(i)
+        })
+        .sum();
     // Whether something of the kind asked for stands within `reach` tokens of a matched word.
     let near = |at: &[usize], reach: usize| {
         flag(
@@ -454,6 +465,7 @@ pub fn features(
         flag(kind.place) * near(&name_at, 3),
         flag(defining),
         flag(pronoun_start),
+        context_idf / q.total_idf,
     ]
 }
 
@@ -533,9 +545,13 @@ impl Model {
     }
 }
 
-/// Index of the `coverage` feature: how much of the question (IDF-weighted, a mistyped
-/// word by its similarity, the topic of "say about" questions more) the sentence holds.
-pub const COVERAGE: usize = 3;
+/// Index of the `context_coverage` feature, the answer's score: how much of the question
+/// (IDF-weighted, a mistyped word by its similarity, the topic of "say about" questions more)
+/// the sentence holds, a word only in its article's title counting half.
+pub const COVERAGE: usize = NF - 1;
+
+/// How much a question word found only in the article's title counts towards coverage.
+pub const TITLE_CONTEXT: f32 = 0.5;
 
 #[cfg(test)]
 mod tests {
@@ -551,6 +567,10 @@ mod tests {
         assert!(QuestionType::of("What country is Horus associated with?").place);
         assert!(QuestionType::of("What is a kibbutz?").definition);
         assert_eq!(QuestionType::of("grain exports"), QuestionType::default());
+        // Typos in the words that give the type away.
+        assert!(QuestionType::of("What ynar was the movie released?").when);
+        assert!(QuestionType::of("How macny stores are there?").how_many);
+        assert!(!QuestionType::of("How marry stores are there?").how_many);
     }
 
     #[test]
