@@ -45,6 +45,7 @@ pub mod engine;
 pub mod error;
 pub mod eval;
 pub mod search;
+pub mod synth;
 
 pub use answer::Answer;
 pub use config::{Config, SearchConfig};

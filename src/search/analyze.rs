@@ -189,13 +189,22 @@ fn scan_segment(text: &str, start: usize) -> (usize, TokenKind) {
 /// Writes the normalized form of a surface word into `out` (cleared first).
 pub fn normalize(surface: &str, out: &mut String) {
     out.clear();
+    normalize_append(surface, out);
+}
+
+/// Appends the normalized form of a surface word to `out`.
+#[inline]
+pub fn normalize_append(surface: &str, out: &mut String) {
+    let start = out.len();
     if surface.is_ascii() {
         for b in surface.bytes() {
             match b {
                 b'A'..=b'Z' => out.push((b + 32) as char),
                 b'a'..=b'z' | b'0'..=b'9' => out.push(b as char),
                 // The `.` of `1.2` stays; a `.` of `U.S.` and the `,` of `1,000` go.
-                b'.' if out.as_bytes().last().is_some_and(u8::is_ascii_digit) => out.push('.'),
+                b'.' if out.len() > start && out.as_bytes()[out.len() - 1].is_ascii_digit() => {
+                    out.push('.');
+                }
                 _ => {}
             }
         }

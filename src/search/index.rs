@@ -12,10 +12,9 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use rustc_hash::FxHashMap;
-
 use crate::corpus::{self, Article};
 use crate::search::analyze::{self, TokenKind};
+use crate::search::strmap::{self, StrMap};
 
 /// Id of a sentence in the index.
 pub type SentenceId = u32;
@@ -47,9 +46,9 @@ pub struct Index {
     pub(crate) terms: Vec<TermInfo>,
     postings_offsets: Vec<usize>,
     postings: Vec<u8>,
-    pub(crate) stem_ids: FxHashMap<Box<str>, TermId>,
+    stem_ids: StrMap,
     pub(crate) surfaces: fst::Map<Vec<u8>>,
-    surface_ids: FxHashMap<Box<str>, TermId>,
+    surface_ids: StrMap,
     /// The terms of each article's title.
     titles: Vec<Vec<TermId>>,
     title_offsets: Vec<u32>,
@@ -68,21 +67,133 @@ impl std::fmt::Debug for Index {
     }
 }
 
-/// One thread's share of the build, in its own term numbering.
-#[derive(Default)]
+/// One thread's share of the build, in its own term numbering. Postings are appended as
+/// varints (the first entry absolute) to a chain of blocks per term, all blocks in one
+/// arena: a byte or two written per word, no allocation per term, and little slack.
 struct Part {
-    surface_ids: FxHashMap<Box<str>, u32>,
-    stem_ids: FxHashMap<Box<str>, u32>,
-    stems: Vec<Box<str>>,
-    postings: Vec<Vec<(SentenceId, u16)>>,
+    surface_ids: StrMap,
+    stem_ids: StrMap,
+    terms: Vec<TermState>,
+    arena: Arena,
     sentence_len: Vec<u16>,
     titles: Vec<Vec<u32>>,
 }
 
+impl Default for Part {
+    fn default() -> Self {
+        Part {
+            surface_ids: StrMap::default(),
+            stem_ids: StrMap::default(),
+            terms: Vec::new(),
+            arena: Arena::default(),
+            sentence_len: Vec::new(),
+            titles: Vec::new(),
+        }
+    }
+}
+
+/// Bytes of a postings block; the last four link to the next block.
+const BLOCK: usize = 32;
+const PAYLOAD: usize = BLOCK - 4;
+/// Blocks per arena chunk (1 MiB): the arena grows a chunk at a time, never by copying.
+const CHUNK: usize = 1 << 15;
+
+/// Postings blocks, addressed by number. Block 0 is never handed out, so that 0 can mean
+/// "no block".
+struct Arena {
+    chunks: Vec<Box<[[u8; BLOCK]]>>,
+    next: u32,
+}
+
+impl Default for Arena {
+    fn default() -> Self {
+        Arena {
+            chunks: Vec::new(),
+            next: 1,
+        }
+    }
+}
+
+impl Arena {
+    fn alloc(&mut self) -> u32 {
+        let block = self.next;
+        if block as usize / CHUNK >= self.chunks.len() {
+            self.chunks.push(vec![[0; BLOCK]; CHUNK].into_boxed_slice());
+        }
+        self.next += 1;
+        block
+    }
+
+    #[inline]
+    fn block(&self, block: u32) -> &[u8; BLOCK] {
+        &self.chunks[block as usize / CHUNK][block as usize % CHUNK]
+    }
+
+    #[inline]
+    fn block_mut(&mut self, block: u32) -> &mut [u8; BLOCK] {
+        &mut self.chunks[block as usize / CHUNK][block as usize % CHUNK]
+    }
+}
+
+/// What the build keeps per term, together so that one cache line holds it.
+#[derive(Clone, Copy, Default)]
+struct TermState {
+    head: u32,
+    tail: u32,
+    tail_len: u32,
+    len: u32,
+    last_sentence: SentenceId,
+    last_article: u32,
+    info: TermInfo,
+}
+
+impl TermState {
+    #[inline]
+    fn push(&mut self, arena: &mut Arena, byte: u8) {
+        if self.head == 0 || self.tail_len as usize == PAYLOAD {
+            let block = arena.alloc();
+            if self.head == 0 {
+                self.head = block;
+            } else {
+                arena.block_mut(self.tail)[PAYLOAD..].copy_from_slice(&block.to_le_bytes());
+            }
+            self.tail = block;
+            self.tail_len = 0;
+        }
+        arena.block_mut(self.tail)[self.tail_len as usize] = byte;
+        self.tail_len += 1;
+        self.len += 1;
+    }
+
+    #[inline]
+    fn push_varint(&mut self, arena: &mut Arena, mut v: u32) {
+        while v >= 0x80 {
+            self.push(arena, (v as u8) | 0x80);
+            v >>= 7;
+        }
+        self.push(arena, v as u8);
+    }
+
+    /// Appends the term's bytes to `out`.
+    fn copy_to(&self, arena: &Arena, out: &mut Vec<u8>) {
+        let mut block = self.head;
+        let mut left = self.len as usize;
+        while left > 0 {
+            let b = arena.block(block);
+            let n = left.min(PAYLOAD);
+            out.extend_from_slice(&b[..n]);
+            left -= n;
+            block =
+                u32::from_le_bytes([b[PAYLOAD], b[PAYLOAD + 1], b[PAYLOAD + 2], b[PAYLOAD + 3]]);
+        }
+    }
+}
+
 impl Part {
-    /// The local term of a normalized surface word, or `STOP`.
-    fn term(&mut self, word: &str, kind: TokenKind) -> u32 {
-        if let Some(&t) = self.surface_ids.get(word) {
+    /// The local term of a normalized surface word whose hash is `h`, or `STOP`.
+    #[inline]
+    fn term(&mut self, word: &str, h: u64, kind: TokenKind) -> u32 {
+        if let Some(t) = self.surface_ids.get_hashed(word, h) {
             return t;
         }
         let t = if word.is_empty() || (kind == TokenKind::Word && analyze::is_stop_word(word)) {
@@ -93,38 +204,57 @@ impl Part {
             } else {
                 std::borrow::Cow::Borrowed(word)
             };
-            match self.stem_ids.get(stem.as_ref()) {
-                Some(&t) => t,
-                None => {
-                    let t = self.stems.len() as u32;
-                    self.stem_ids.insert(stem.as_ref().into(), t);
-                    self.stems.push(stem.as_ref().into());
-                    self.postings.push(Vec::new());
-                    t
-                }
+            let next = self.terms.len() as u32;
+            let t = self.stem_ids.get_or_insert_with(&stem, || next);
+            if t == next {
+                self.terms.push(TermState {
+                    last_article: u32::MAX,
+                    ..TermState::default()
+                });
             }
+            t
         };
-        self.surface_ids.insert(word.into(), t);
+        self.surface_ids.insert(word, t);
         t
     }
 
-    fn add_articles(&mut self, articles: &[Article], mut sid: SentenceId) {
-        let mut buf = String::new();
+    fn add_articles(&mut self, articles: &[Article], first_article: u32, mut sid: SentenceId) {
+        // A sentence's words, normalized one after the other in `words`, with their hashes.
+        let mut words = String::new();
+        let mut tokens: Vec<(usize, usize, TokenKind, u64)> = Vec::new();
         let mut terms: Vec<u32> = Vec::new();
-        for article in articles {
+        for (a, article) in articles.iter().enumerate() {
+            let a = first_article + a as u32;
             for span in &article.sentences {
                 let text = &article.text[span.range()];
+                words.clear();
+                tokens.clear();
+                analyze::tokenize(text, |tok| {
+                    let start = words.len();
+                    analyze::normalize_append(&text[tok.start..tok.end], &mut words);
+                    tokens.push((start, words.len(), tok.kind, 0));
+                });
+                let mut warm = 0u8;
+                for t in &mut tokens {
+                    t.3 = strmap::hash(&words.as_bytes()[t.0..t.1]);
+                    warm ^= self.surface_ids.touch(t.3);
+                }
+                std::hint::black_box(warm);
                 terms.clear();
                 let mut len = 0u32;
-                analyze::tokenize(text, |tok| {
-                    analyze::normalize(&text[tok.start..tok.end], &mut buf);
-                    let t = self.term(&buf, tok.kind);
+                for &(from, to, kind, h) in &tokens {
+                    let t = self.term(&words[from..to], h, kind);
                     if t != STOP {
                         terms.push(t);
-                        len += u32::from(tok.kind != TokenKind::Joined);
+                        len += u32::from(kind != TokenKind::Joined);
                     }
-                });
+                }
                 terms.sort_unstable();
+                let mut warm = 0u32;
+                for &t in &terms {
+                    warm ^= self.terms[t as usize].last_sentence;
+                }
+                std::hint::black_box(warm);
                 let mut i = 0;
                 while i < terms.len() {
                     let t = terms[i];
@@ -132,8 +262,7 @@ impl Part {
                     while j < terms.len() && terms[j] == t {
                         j += 1;
                     }
-                    let tf = (j - i).min(usize::from(u16::MAX)) as u16;
-                    self.postings[t as usize].push((sid, tf));
+                    self.add_posting(t, sid, (j - i) as u32, a);
                     i = j;
                 }
                 self.sentence_len.push(len.min(u32::from(u16::MAX)) as u16);
@@ -141,8 +270,10 @@ impl Part {
             }
             let mut title_terms = Vec::new();
             analyze::tokenize(&article.title, |tok| {
-                analyze::normalize(&article.title[tok.start..tok.end], &mut buf);
-                let t = self.term(&buf, tok.kind);
+                words.clear();
+                analyze::normalize_append(&article.title[tok.start..tok.end], &mut words);
+                let h = strmap::hash(words.as_bytes());
+                let t = self.term(&words, h, tok.kind);
                 if t != STOP && !title_terms.contains(&t) {
                     title_terms.push(t);
                 }
@@ -150,8 +281,27 @@ impl Part {
             self.titles.push(title_terms);
         }
     }
+
+    #[inline]
+    fn add_posting(&mut self, t: u32, sid: SentenceId, tf: u32, article: u32) {
+        let term = &mut self.terms[t as usize];
+        term.push_varint(
+            &mut self.arena,
+            ((sid - term.last_sentence) << 1) | u32::from(tf > 1),
+        );
+        if tf > 1 {
+            term.push_varint(&mut self.arena, tf);
+        }
+        term.last_sentence = sid;
+        term.info.df += 1;
+        if term.last_article != article {
+            term.last_article = article;
+            term.info.article_df += 1;
+        }
+    }
 }
 
+#[inline]
 fn write_varint(out: &mut Vec<u8>, mut v: u32) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
@@ -210,6 +360,7 @@ impl Index {
     /// Builds the index of `articles`.
     #[must_use]
     pub fn build(mut articles: Vec<Article>) -> Index {
+        let start = std::time::Instant::now();
         articles.sort_by(tie_order);
         let mut first_sentence = Vec::with_capacity(articles.len() + 1);
         let mut sentence_article = Vec::new();
@@ -222,35 +373,52 @@ impl Index {
         let chunks = balanced_chunks(&articles, corpus::worker_threads());
         let parts: Vec<Part> = corpus::parallel_map(&chunks, |&(from, to)| {
             let mut part = Part::default();
-            part.add_articles(&articles[from..to], first_sentence[from]);
+            part.add_articles(&articles[from..to], from as u32, first_sentence[from]);
             part
         });
-        Index::merge(articles, first_sentence, sentence_article, parts)
+        let analyzed = start.elapsed();
+        let index = Index::merge(articles, first_sentence, sentence_article, parts);
+        log::debug!(
+            "indexed {} sentences: analysed in {analyzed:?}, merged in {:?}; {} terms, postings {} KB, surfaces {} KB + FST {} KB, stems {} KB",
+            index.sentence_count(),
+            start.elapsed() - analyzed,
+            index.terms.len(),
+            index.postings.len() / 1024,
+            index.surface_ids.memory() / 1024,
+            index.surfaces.as_fst().as_bytes().len() / 1024,
+            index.stem_ids.memory() / 1024,
+        );
+        index
     }
 
     fn merge(
         articles: Vec<Article>,
         first_sentence: Vec<SentenceId>,
         sentence_article: Vec<u32>,
-        parts: Vec<Part>,
+        mut parts: Vec<Part>,
     ) -> Index {
-        let mut stem_ids: FxHashMap<Box<str>, TermId> = FxHashMap::default();
-        let mut stems: Vec<Box<str>> = Vec::new();
+        // The first part's numbering is kept (its stem map becomes the index's); the other
+        // parts' terms map onto it, new ones after.
+        let mut stem_ids = std::mem::take(&mut parts[0].stem_ids);
+        let mut n_terms = parts[0].terms.len() as u32;
         let local_to_global: Vec<Vec<TermId>> = parts
             .iter()
-            .map(|part| {
-                part.stems
-                    .iter()
-                    .map(|s| {
-                        *stem_ids.entry(s.clone()).or_insert_with(|| {
-                            stems.push(s.clone());
-                            (stems.len() - 1) as TermId
-                        })
-                    })
-                    .collect()
+            .enumerate()
+            .map(|(p, part)| {
+                if p == 0 {
+                    return (0..n_terms).collect();
+                }
+                let mut l2g = vec![0; part.terms.len()];
+                for (stem, l) in part.stem_ids.iter() {
+                    l2g[l as usize] = stem_ids.get_or_insert_with(stem, || {
+                        n_terms += 1;
+                        n_terms - 1
+                    });
+                }
+                l2g
             })
             .collect();
-        let n_terms = stems.len();
+        let n_terms = n_terms as usize;
         // For each part, the local term of each global one (or STOP).
         let global_to_local: Vec<Vec<u32>> = local_to_global
             .iter()
@@ -263,54 +431,92 @@ impl Index {
             })
             .collect();
 
+        // Postings: each term's part chains one after the other; a part's first entry is
+        // absolute and becomes a delta from the previous part's last sentence. The exact
+        // size of every term is worked out first, so that the halves of the term range are
+        // written on separate threads straight into the one final buffer.
         let mut terms = vec![TermInfo::default(); n_terms];
-        let mut postings = Vec::new();
         let mut postings_offsets = Vec::with_capacity(n_terms + 1);
+        let mut total = 0usize;
+        let mut scratch = Vec::new();
         for (g, info) in terms.iter_mut().enumerate() {
-            postings_offsets.push(postings.len());
-            let mut last: SentenceId = 0;
-            let mut last_article = u32::MAX;
+            postings_offsets.push(total);
+            let mut last: Option<SentenceId> = None;
             for (part, g2l) in parts.iter().zip(&global_to_local) {
-                let l = g2l[g];
-                if l == STOP {
+                let Some(term) = g2l
+                    .get(g)
+                    .filter(|&&l| l != STOP)
+                    .map(|&l| &part.terms[l as usize])
+                else {
+                    continue;
+                };
+                if term.len == 0 {
                     continue;
                 }
-                for &(sid, tf) in &part.postings[l as usize] {
-                    let delta = sid - last;
-                    last = sid;
-                    write_varint(&mut postings, (delta << 1) | u32::from(tf > 1));
-                    if tf > 1 {
-                        write_varint(&mut postings, u32::from(tf));
-                    }
-                    info.df += 1;
-                    let a = sentence_article[sid as usize];
-                    if a != last_article {
-                        info.article_df += 1;
-                        last_article = a;
-                    }
+                total += term.len as usize;
+                if let Some(prev) = last {
+                    // The first entry is written again, as a delta: perhaps shorter.
+                    scratch.clear();
+                    term.copy_to(&part.arena, &mut scratch);
+                    let mut pos = 0;
+                    let v = read_varint(&scratch, &mut pos);
+                    let mut rewritten = Vec::new();
+                    write_varint(&mut rewritten, (((v >> 1) - prev) << 1) | (v & 1));
+                    total -= pos - rewritten.len();
                 }
+                last = Some(term.last_sentence);
+                info.df += term.info.df;
+                info.article_df += term.info.article_df;
             }
         }
-        postings_offsets.push(postings.len());
-
-        let mut surface_pairs: Vec<(&str, u64)> = parts
-            .iter()
-            .zip(&local_to_global)
-            .flat_map(|(part, l2g)| {
-                part.surface_ids
-                    .iter()
-                    .filter(|&(_, &l)| l != STOP)
-                    .map(move |(s, &l)| (s.as_ref(), u64::from(l2g[l as usize])))
-            })
-            .collect();
-        surface_pairs.sort_unstable();
-        surface_pairs.dedup_by(|a, b| a.0 == b.0);
-        let surface_ids: FxHashMap<Box<str>, TermId> = surface_pairs
-            .iter()
-            .map(|&(s, t)| (s.into(), t as TermId))
-            .collect();
-        let surfaces = fst::Map::from_iter(surface_pairs)
-            .expect("sorted, deduplicated keys always build an FST");
+        postings_offsets.push(total);
+        let mut postings = vec![0u8; total];
+        let fill = |range: std::ops::Range<usize>, out: &mut [u8]| {
+            let base = postings_offsets[range.start];
+            let mut buf = Vec::new();
+            let mut scratch = Vec::new();
+            for g in range {
+                buf.clear();
+                let mut last: Option<SentenceId> = None;
+                for (part, g2l) in parts.iter().zip(&global_to_local) {
+                    let Some(term) = g2l
+                        .get(g)
+                        .filter(|&&l| l != STOP)
+                        .map(|&l| &part.terms[l as usize])
+                    else {
+                        continue;
+                    };
+                    if term.len == 0 {
+                        continue;
+                    }
+                    match last {
+                        None => term.copy_to(&part.arena, &mut buf),
+                        Some(prev) => {
+                            scratch.clear();
+                            term.copy_to(&part.arena, &mut scratch);
+                            let mut pos = 0;
+                            let v = read_varint(&scratch, &mut pos);
+                            write_varint(&mut buf, (((v >> 1) - prev) << 1) | (v & 1));
+                            buf.extend_from_slice(&scratch[pos..]);
+                        }
+                    }
+                    last = Some(term.last_sentence);
+                }
+                let at = postings_offsets[g] - base;
+                out[at..at + buf.len()].copy_from_slice(&buf);
+            }
+        };
+        let mid = n_terms / 2;
+        let (low, high) = postings.split_at_mut(postings_offsets[mid]);
+        std::thread::scope(|s| {
+            s.spawn(|| fill(mid..n_terms, high));
+            fill(0..mid, low);
+        });
+        // The parts' postings are copied: free them before the next allocations.
+        for part in &mut parts {
+            part.terms = Vec::new();
+            part.arena = Arena::default();
+        }
 
         let mut sentence_len = Vec::with_capacity(sentence_article.len());
         let mut titles: Vec<Vec<TermId>> = Vec::with_capacity(articles.len());
@@ -322,6 +528,30 @@ impl Index {
                     .map(|ts| ts.iter().map(|&l| l2g[l as usize]).collect()),
             );
         }
+
+        // Surface forms: copied out of the parts' maps into one string, so that the parts
+        // can go before the FST and the final map are built.
+        let mut keys = String::new();
+        let mut surface_pairs: Vec<(u32, u32, TermId)> = Vec::new();
+        for (part, l2g) in parts.iter().zip(&local_to_global) {
+            for (s, l) in part.surface_ids.iter().filter(|&(_, l)| l != STOP) {
+                surface_pairs.push((keys.len() as u32, s.len() as u32, l2g[l as usize]));
+                keys.push_str(s);
+            }
+        }
+        drop(parts);
+        drop(local_to_global);
+        let key = |&(at, len, _): &(u32, u32, TermId)| &keys[at as usize..(at + len) as usize];
+        surface_pairs.sort_unstable_by(|a, b| key(a).cmp(key(b)));
+        surface_pairs.dedup_by(|a, b| key(a) == key(b));
+        let mut surface_ids = StrMap::with_capacity(surface_pairs.len());
+        for p in &surface_pairs {
+            surface_ids.insert(key(p), p.2);
+        }
+        let surfaces = fst::Map::from_iter(surface_pairs.iter().map(|p| (key(p), u64::from(p.2))))
+            .expect("sorted, deduplicated keys always build an FST");
+        drop(surface_pairs);
+        drop(keys);
         let (title_offsets, title_articles) = invert(&titles, n_terms);
         let total: u64 = sentence_len.iter().map(|&l| u64::from(l)).sum();
         let avg_sentence_len = (total as f32 / sentence_len.len().max(1) as f32).max(1.0);
@@ -407,13 +637,13 @@ impl Index {
     /// The term of a stem, if any article has it.
     #[must_use]
     pub fn term_of_stem(&self, stem: &str) -> Option<TermId> {
-        self.stem_ids.get(stem).copied()
+        self.stem_ids.get(stem)
     }
 
     /// The term of a normalized surface word, if any article has it.
     #[must_use]
     pub fn term_of_surface(&self, word: &str) -> Option<TermId> {
-        self.surface_ids.get(word).copied()
+        self.surface_ids.get(word)
     }
 
     /// The terms of an article's title.
@@ -543,7 +773,11 @@ mod tests {
             .map(|i| {
                 article(
                     &format!("{i:02}.txt"),
-                    &format!("date 2024-01-01 Word{} shared. Other{}.", i % 7, i % 3),
+                    &format!(
+                        "date 2024-01-01 Word{} shared. Other{} shared shared.",
+                        i % 7,
+                        i % 3
+                    ),
                 )
             })
             .collect();
@@ -551,17 +785,27 @@ mod tests {
             let mut part = Part::default();
             let mut sorted = articles.clone();
             sorted.sort_by(tie_order);
-            part.add_articles(&sorted, 0);
+            part.add_articles(&sorted, 0, 0);
             part
         };
         let index = Index::build(articles);
-        for (l, stem) in one.stems.iter().enumerate() {
+        for (stem, l) in one.stem_ids.iter() {
             let g = index.term_of_stem(stem).unwrap();
-            let want: Vec<_> = one.postings[l]
-                .iter()
-                .map(|&(s, tf)| (s, u32::from(tf)))
-                .collect();
+            let state = &one.terms[l as usize];
+            let mut bytes = Vec::new();
+            state.copy_to(&one.arena, &mut bytes);
+            let want: Vec<_> = Postings {
+                bytes: &bytes,
+                pos: 0,
+                last: 0,
+            }
+            .collect();
             assert_eq!(index.postings(g).collect::<Vec<_>>(), want, "{stem}");
+            assert_eq!(index.terms[g as usize].df, state.info.df, "{stem}");
+            assert_eq!(
+                index.terms[g as usize].article_df, state.info.article_df,
+                "{stem}"
+            );
         }
     }
 

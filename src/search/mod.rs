@@ -14,6 +14,7 @@ pub mod fuzzy;
 pub mod index;
 pub mod rerank;
 mod stopwords;
+pub mod strmap;
 mod weights;
 
 use std::cell::RefCell;

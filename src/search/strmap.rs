@@ -1,0 +1,265 @@
+//! A string → `u32` hash map for the vocabulary, built for the indexer's hot loop: every word
+//! of a million-sentence corpus is looked up in it.
+//!
+//! Open addressing with linear probing over 32-byte slots that hold the key itself when it is
+//! short (most words are), so that a look-up touches one cache line instead of following a
+//! pointer to the key; longer keys live in one arena. A general-purpose map of boxed strings
+//! spent most of its time on those pointer chases and on comparing keys.
+
+use std::hash::Hasher;
+
+use rustc_hash::FxHasher;
+
+/// Keys up to this many bytes are stored in the slot.
+const INLINE: usize = 22;
+const EMPTY: u8 = u8::MAX;
+
+#[derive(Clone, Copy)]
+#[repr(C, align(32))]
+struct Slot {
+    hash: u32,
+    value: u32,
+    /// Key length in bytes, `EMPTY` for a free slot, `INLINE + 1` for a key in the arena.
+    len: u8,
+    /// The key (inline), or its arena offset and length as two little-endian `u32`s.
+    key: [u8; INLINE + 1],
+}
+
+const FREE: Slot = Slot {
+    hash: 0,
+    value: 0,
+    len: EMPTY,
+    key: [0; INLINE + 1],
+};
+
+/// A map from strings to `u32`.
+#[derive(Clone)]
+pub struct StrMap {
+    slots: Vec<Slot>,
+    arena: Vec<u8>,
+    len: usize,
+}
+
+impl Default for StrMap {
+    fn default() -> Self {
+        StrMap::with_capacity(0)
+    }
+}
+
+impl std::fmt::Debug for StrMap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StrMap").field("len", &self.len).finish()
+    }
+}
+
+/// The hash a key is stored under.
+#[inline]
+#[must_use]
+pub fn hash(key: &[u8]) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(key);
+    h.write_u8(0xff);
+    h.finish()
+}
+
+impl StrMap {
+    /// A map with room for `n` keys before it grows.
+    #[must_use]
+    pub fn with_capacity(n: usize) -> StrMap {
+        // Room for `n` below the load at which it grows (5/8).
+        let slots = (n * 8 / 5 + 1).next_power_of_two().max(16);
+        StrMap {
+            slots: vec![FREE; slots],
+            arena: Vec::new(),
+            len: 0,
+        }
+    }
+
+    /// How many keys.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether it has no keys.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    #[inline]
+    fn key_of<'a>(&'a self, slot: &'a Slot) -> &'a [u8] {
+        if usize::from(slot.len) <= INLINE {
+            &slot.key[..usize::from(slot.len)]
+        } else {
+            let off = u32::from_le_bytes([slot.key[0], slot.key[1], slot.key[2], slot.key[3]]);
+            let len = u32::from_le_bytes([slot.key[4], slot.key[5], slot.key[6], slot.key[7]]);
+            &self.arena[off as usize..(off + len) as usize]
+        }
+    }
+
+    /// The slot of `key`: where it is, or the free slot where it would go.
+    #[inline]
+    fn find(&self, key: &[u8], h: u64) -> usize {
+        let mask = self.slots.len() - 1;
+        let short = (h >> 32) as u32;
+        let mut i = h as usize & mask;
+        loop {
+            let slot = &self.slots[i];
+            if slot.len == EMPTY {
+                return i;
+            }
+            if slot.hash == short
+                && (usize::from(slot.len) == key.len() || usize::from(slot.len) == INLINE + 1)
+                && self.key_of(slot) == key
+            {
+                return i;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// The value of `key`.
+    #[inline]
+    #[must_use]
+    pub fn get(&self, key: &str) -> Option<u32> {
+        self.get_hashed(key, hash(key.as_bytes()))
+    }
+
+    /// The value of `key`, whose [`hash`] is `h`.
+    #[inline]
+    #[must_use]
+    pub fn get_hashed(&self, key: &str, h: u64) -> Option<u32> {
+        let i = self.find(key.as_bytes(), h);
+        let slot = &self.slots[i];
+        (slot.len != EMPTY).then_some(slot.value)
+    }
+
+    /// Reads the first slot a key of hash `h` would be in, so that a look-up soon after finds
+    /// it in the cache: touching the slots of a sentence's words one after the other lets
+    /// the processor wait for all of them at once instead of for each in turn.
+    #[inline]
+    #[must_use]
+    pub fn touch(&self, h: u64) -> u8 {
+        self.slots[h as usize & (self.slots.len() - 1)].len
+    }
+
+    /// The value of `key`, inserting `make()` first if it is missing.
+    #[inline]
+    pub fn get_or_insert_with(&mut self, key: &str, make: impl FnOnce() -> u32) -> u32 {
+        let bytes = key.as_bytes();
+        let h = hash(bytes);
+        let i = self.find(bytes, h);
+        if self.slots[i].len != EMPTY {
+            return self.slots[i].value;
+        }
+        let value = make();
+        self.put(i, bytes, h, value);
+        value
+    }
+
+    /// Sets `key` to `value`.
+    pub fn insert(&mut self, key: &str, value: u32) {
+        let bytes = key.as_bytes();
+        let h = hash(bytes);
+        let i = self.find(bytes, h);
+        if self.slots[i].len != EMPTY {
+            self.slots[i].value = value;
+        } else {
+            self.put(i, bytes, h, value);
+        }
+    }
+
+    fn put(&mut self, i: usize, key: &[u8], h: u64, value: u32) {
+        let mut slot = Slot {
+            hash: (h >> 32) as u32,
+            value,
+            len: 0,
+            key: [0; INLINE + 1],
+        };
+        if key.len() <= INLINE {
+            slot.len = key.len() as u8;
+            slot.key[..key.len()].copy_from_slice(key);
+        } else {
+            slot.len = (INLINE + 1) as u8;
+            let off = self.arena.len() as u32;
+            self.arena.extend_from_slice(key);
+            slot.key[..4].copy_from_slice(&off.to_le_bytes());
+            slot.key[4..8].copy_from_slice(&(key.len() as u32).to_le_bytes());
+        }
+        self.slots[i] = slot;
+        self.len += 1;
+        if self.len * 8 > self.slots.len() * 5 {
+            self.grow();
+        }
+    }
+
+    fn grow(&mut self) {
+        let bigger = vec![FREE; self.slots.len() * 2];
+        let old = std::mem::replace(&mut self.slots, bigger);
+        let mask = self.slots.len() - 1;
+        for slot in old.into_iter().filter(|s| s.len != EMPTY) {
+            let key = self.key_of(&slot);
+            let h = hash(key);
+            let mut i = h as usize & mask;
+            while self.slots[i].len != EMPTY {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = slot;
+        }
+    }
+
+    /// Every key with its value, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, u32)> {
+        self.slots.iter().filter(|s| s.len != EMPTY).map(|s| {
+            let key = std::str::from_utf8(self.key_of(s)).expect("keys are inserted as str");
+            (key, s.value)
+        })
+    }
+
+    /// Bytes of memory it takes.
+    #[must_use]
+    pub fn memory(&self) -> usize {
+        self.slots.len() * std::mem::size_of::<Slot>() + self.arena.capacity()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inserts_and_finds_short_and_long_keys() {
+        let mut m = StrMap::default();
+        let long = "a".repeat(100);
+        let words: Vec<String> = (0..10_000)
+            .map(|i| format!("w{i}"))
+            .chain([long.clone(), String::new(), "é漢字".into()])
+            .collect();
+        for (i, w) in words.iter().enumerate() {
+            assert_eq!(m.get_or_insert_with(w, || i as u32), i as u32);
+        }
+        assert_eq!(m.len(), words.len());
+        for (i, w) in words.iter().enumerate() {
+            assert_eq!(m.get(w), Some(i as u32), "{w}");
+            assert_eq!(m.get_or_insert_with(w, || unreachable!()), i as u32);
+        }
+        assert_eq!(m.get("w10000"), None);
+        assert_eq!(m.get(&"a".repeat(99)), None);
+        m.insert(&long, 7);
+        assert_eq!(m.get(&long), Some(7));
+        let mut all: Vec<(&str, u32)> = m.iter().collect();
+        all.sort_unstable();
+        assert_eq!(all.len(), words.len());
+    }
+
+    #[test]
+    fn keys_of_the_inline_limit_and_just_over() {
+        let mut m = StrMap::default();
+        let at = "x".repeat(INLINE);
+        let over = "x".repeat(INLINE + 1);
+        m.insert(&at, 1);
+        m.insert(&over, 2);
+        assert_eq!((m.get(&at), m.get(&over)), (Some(1), Some(2)));
+    }
+}
