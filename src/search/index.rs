@@ -70,6 +70,7 @@ impl std::fmt::Debug for Index {
 /// One thread's share of the build, in its own term numbering. Postings are appended as
 /// varints (the first entry absolute) to a chain of blocks per term, all blocks in one
 /// arena: a byte or two written per word, no allocation per term, and little slack.
+#[derive(Default)]
 struct Part {
     surface_ids: StrMap,
     stem_ids: StrMap,
@@ -77,19 +78,6 @@ struct Part {
     arena: Arena,
     sentence_len: Vec<u16>,
     titles: Vec<Vec<u32>>,
-}
-
-impl Default for Part {
-    fn default() -> Self {
-        Part {
-            surface_ids: StrMap::default(),
-            stem_ids: StrMap::default(),
-            terms: Vec::new(),
-            arena: Arena::default(),
-            sentence_len: Vec::new(),
-            titles: Vec::new(),
-        }
-    }
 }
 
 /// Bytes of a postings block; the last four link to the next block.
