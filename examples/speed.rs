@@ -14,6 +14,8 @@ use anyhow::{Context, Result};
 
 use quotebot::{Engine, SearchConfig};
 
+const ROUNDS: usize = 50;
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
@@ -44,7 +46,7 @@ fn main() -> Result<()> {
     for (name, qs) in [("clean", &questions), ("typos", &typos)] {
         let mut times = Vec::new();
         let mut found = 0;
-        for _round in 0..5 {
+        for _round in 0..ROUNDS {
             for (q, a) in qs.iter().zip(&answers) {
                 let t = Instant::now();
                 let got = engine.ask(q);
@@ -58,7 +60,7 @@ fn main() -> Result<()> {
             percentile(&times, 0.5),
             percentile(&times, 0.99),
             times.last().copied().unwrap_or(0.0),
-            found / 5,
+            found / ROUNDS,
             qs.len()
         );
     }

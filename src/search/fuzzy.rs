@@ -58,9 +58,54 @@ fn builder(distance: u8) -> &'static LevenshteinAutomatonBuilder {
     }
 }
 
-/// A question word, ready to be looked up with typos.
+/// The automaton of a word's rest, after its first letter: only the FST branch of that letter
+/// is walked.
+struct Anchored<'a> {
+    first: &'a [u8],
+    dfa: &'a DFA,
+}
+
+/// A state of [`Anchored`]: how many bytes of the first letter are matched (`u32::MAX`: a
+/// mismatch), and the state of the rest's automaton.
+#[derive(Clone, Copy)]
+struct AnchoredState(u32, u32);
+
+impl fst::Automaton for Anchored<'_> {
+    type State = AnchoredState;
+
+    fn start(&self) -> AnchoredState {
+        AnchoredState(0, self.dfa.initial_state())
+    }
+
+    fn is_match(&self, s: &AnchoredState) -> bool {
+        s.0 as usize == self.first.len() && matches!(self.dfa.distance(s.1), Distance::Exact(_))
+    }
+
+    fn can_match(&self, s: &AnchoredState) -> bool {
+        s.0 != u32::MAX && s.1 != SINK_STATE
+    }
+
+    fn accept(&self, s: &AnchoredState, byte: u8) -> AnchoredState {
+        let matched = s.0 as usize;
+        if matched < self.first.len() {
+            if self.first[matched] == byte {
+                AnchoredState(s.0 + 1, s.1)
+            } else {
+                AnchoredState(u32::MAX, s.1)
+            }
+        } else {
+            AnchoredState(s.0, self.dfa.transition(s.1, byte))
+        }
+    }
+}
+
+/// A question word, ready to be looked up with typos: one edit anywhere, and, for words long
+/// enough that have no vocabulary word one edit away, two edits after the first letter.
+/// People seldom mistype a word's first letter, and keeping it lets the costlier two-edit
+/// search walk one branch of the vocabulary instead of all of it.
 pub struct Matcher {
-    dfa: DFA,
+    one: DFA,
+    two_after_first: Option<(String, DFA)>,
     word: String,
     chars: usize,
 }
@@ -69,8 +114,16 @@ impl Matcher {
     /// A matcher for `word` (normalized) allowing up to `max_distance` edits (1 or 2).
     #[must_use]
     pub fn new(word: &str, max_distance: u8) -> Matcher {
+        let two_after_first = word.chars().next().filter(|_| max_distance >= 2).map(|c| {
+            let first = &word[..c.len_utf8()];
+            (
+                first.to_string(),
+                builder(2).build_dfa(&word[first.len()..]),
+            )
+        });
         Matcher {
-            dfa: builder(max_distance.clamp(1, 2)).build_dfa(word),
+            one: builder(1).build_dfa(word),
+            two_after_first,
             word: word.to_string(),
             chars: word.chars().count(),
         }
@@ -79,21 +132,42 @@ impl Matcher {
     /// The vocabulary words within the distance, closest first.
     #[must_use]
     pub fn candidates(&self, index: &Index) -> Vec<Candidate> {
-        let mut stream = index.surfaces.search(Automaton(&self.dfa)).into_stream();
-        let mut out = Vec::new();
-        while let Some((key, term)) = stream.next() {
-            let Ok(key) = std::str::from_utf8(key) else {
-                continue;
+        let mut found: Vec<(Vec<u8>, u64)> = index
+            .surfaces
+            .search(Automaton(&self.one))
+            .into_stream()
+            .into_byte_vec();
+        // Most typos are one edit: the two-edit search is for words that have no word one
+        // edit away.
+        if let Some((first, dfa)) = self.two_after_first.as_ref().filter(|_| found.is_empty()) {
+            let anchored = Anchored {
+                first: first.as_bytes(),
+                dfa,
             };
-            let distance = strsim::osa_distance(&self.word, key) as u32;
-            let longer = self.chars.max(key.chars().count()).max(1);
-            out.push(Candidate {
-                word: key.to_string(),
-                term: term as TermId,
-                distance,
-                similarity: 1.0 - distance as f32 / longer as f32,
-            });
+            found.extend(
+                index
+                    .surfaces
+                    .search(anchored)
+                    .into_stream()
+                    .into_byte_vec(),
+            );
         }
+        found.sort_unstable();
+        found.dedup();
+        let mut out: Vec<Candidate> = found
+            .into_iter()
+            .filter_map(|(key, term)| {
+                let key = String::from_utf8(key).ok()?;
+                let distance = strsim::osa_distance(&self.word, &key) as u32;
+                let longer = self.chars.max(key.chars().count()).max(1);
+                Some(Candidate {
+                    similarity: 1.0 - distance as f32 / longer as f32,
+                    word: key,
+                    term: term as TermId,
+                    distance,
+                })
+            })
+            .collect();
         out.sort_by(|a, b| {
             a.distance
                 .cmp(&b.distance)
@@ -107,15 +181,11 @@ impl Matcher {
     /// function word, not a content word to look for.
     #[must_use]
     pub fn near_stop_word(&self) -> bool {
-        let mut stream = stop_words()
-            .search_with_state(Automaton(&self.dfa))
-            .into_stream();
-        while let Some((_, state)) = stream.next() {
-            if matches!(self.dfa.distance(state), Distance::Exact(d) if d <= 1) {
-                return true;
-            }
-        }
-        false
+        stop_words()
+            .search(Automaton(&self.one))
+            .into_stream()
+            .next()
+            .is_some()
     }
 }
 
@@ -184,6 +254,29 @@ mod tests {
             ["cooperation"]
         );
         assert_eq!(got[0].distance, 2);
+    }
+
+    #[test]
+    fn the_second_edit_keeps_the_first_letter() {
+        let index = index("Cooperation, kooperation and coperation.");
+        let words = |c: Vec<Candidate>| c.into_iter().map(|c| c.word).collect::<Vec<_>>();
+        // Two edits after the first letter when nothing is one edit away; a single edit may
+        // change the first letter too.
+        assert_eq!(words(candidates(&index, "coperatoin", 2)), ["coperation"]);
+        assert_eq!(words(candidates(&index, "cooperatio", 2)), ["cooperation"]);
+        assert_eq!(
+            words(candidates(&index, "cooperatoinn", 2)),
+            ["cooperation"]
+        );
+        assert_eq!(words(candidates(&index, "kooperatoin", 2)), ["kooperation"]);
+        assert_eq!(
+            words(candidates(&index, "xooperation", 2)),
+            ["cooperation", "kooperation"]
+        );
+        assert_eq!(
+            words(candidates(&index, "xoperatoin", 2)),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
