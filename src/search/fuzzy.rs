@@ -1,17 +1,21 @@
-//! Typo-tolerant look-up: the vocabulary words within a few edits of a question word.
+//! Typo-tolerant look-up: the vocabulary words within a few edits of a question word, a swap
+//! of neighbouring letters counting one edit (optimal string alignment, so `grian` is one
+//! edit from `grain`).
 //!
-//! The vocabulary's normalized surface forms are an FST; a Levenshtein automaton that counts a
-//! swap of neighbouring letters as one edit (optimal string alignment, so `grian` is one edit
-//! from `grain`) walks it, which visits only the branches that can still match instead of
-//! scanning every word. `strsim` then scores each candidate's similarity.
+//! One edit: deletion neighbourhoods ([`crate::search::deletions`]), a dozen hash look-ups
+//! whatever the vocabulary's size. Two edits, for long words with nothing one edit away: a
+//! Levenshtein automaton walks the FST of the vocabulary's normalized surface forms, visiting
+//! only the branches that can still match. `strsim` then scores each candidate's similarity.
 
 use std::sync::OnceLock;
 
-use fst::{IntoStreamer, Streamer};
+use fst::IntoStreamer;
 use levenshtein_automata::{DFA, Distance, LevenshteinAutomatonBuilder, SINK_STATE};
 
 use crate::search::analyze;
+use crate::search::deletions::Deletions;
 use crate::search::index::{Index, TermId};
+use crate::search::strmap::StrMap;
 
 /// A vocabulary word near a question word.
 #[derive(Clone, Debug, PartialEq)]
@@ -26,36 +30,11 @@ pub struct Candidate {
     pub similarity: f32,
 }
 
-struct Automaton<'a>(&'a DFA);
-
-impl fst::Automaton for Automaton<'_> {
-    type State = u32;
-
-    fn start(&self) -> u32 {
-        self.0.initial_state()
-    }
-
-    fn is_match(&self, state: &u32) -> bool {
-        matches!(self.0.distance(*state), Distance::Exact(_))
-    }
-
-    fn can_match(&self, state: &u32) -> bool {
-        *state != SINK_STATE
-    }
-
-    fn accept(&self, state: &u32, byte: u8) -> u32 {
-        self.0.transition(*state, byte)
-    }
-}
-
-/// The automaton builders are costly to make (tables for every state) and cheap to use.
-fn builder(distance: u8) -> &'static LevenshteinAutomatonBuilder {
-    static ONE: OnceLock<LevenshteinAutomatonBuilder> = OnceLock::new();
+/// The two-edit automaton builder is costly to make (tables for every state) and cheap to
+/// use.
+fn two_edits() -> &'static LevenshteinAutomatonBuilder {
     static TWO: OnceLock<LevenshteinAutomatonBuilder> = OnceLock::new();
-    match distance {
-        1 => ONE.get_or_init(|| LevenshteinAutomatonBuilder::new(1, true)),
-        _ => TWO.get_or_init(|| LevenshteinAutomatonBuilder::new(2, true)),
-    }
+    TWO.get_or_init(|| LevenshteinAutomatonBuilder::new(2, true))
 }
 
 /// The automaton of a word's rest, after its first letter: only the FST branch of that letter
@@ -99,13 +78,13 @@ impl fst::Automaton for Anchored<'_> {
     }
 }
 
-/// A question word, ready to be looked up with typos: one edit anywhere, and, for words long
-/// enough that have no vocabulary word one edit away, two edits after the first letter.
-/// People seldom mistype a word's first letter, and keeping it lets the costlier two-edit
-/// search walk one branch of the vocabulary instead of all of it.
+/// A question word, ready to be looked up with typos: one edit anywhere (by deletion
+/// neighbourhoods, see [`crate::search::deletions`]), and, for words long enough that have no
+/// vocabulary word one edit away, two edits after the first letter (by an automaton walking
+/// the vocabulary's FST). People seldom mistype a word's first letter, and keeping it lets the
+/// two-edit search walk one branch of the vocabulary instead of all of it.
 pub struct Matcher {
-    one: DFA,
-    two_after_first: Option<(String, DFA)>,
+    two: bool,
     word: String,
     chars: usize,
 }
@@ -114,16 +93,8 @@ impl Matcher {
     /// A matcher for `word` (normalized) allowing up to `max_distance` edits (1 or 2).
     #[must_use]
     pub fn new(word: &str, max_distance: u8) -> Matcher {
-        let two_after_first = word.chars().next().filter(|_| max_distance >= 2).map(|c| {
-            let first = &word[..c.len_utf8()];
-            (
-                first.to_string(),
-                builder(2).build_dfa(&word[first.len()..]),
-            )
-        });
         Matcher {
-            one: builder(1).build_dfa(word),
-            two_after_first,
+            two: max_distance >= 2 && !word.is_empty(),
             word: word.to_string(),
             chars: word.chars().count(),
         }
@@ -132,40 +103,48 @@ impl Matcher {
     /// The vocabulary words within the distance, closest first.
     #[must_use]
     pub fn candidates(&self, index: &Index) -> Vec<Candidate> {
-        let mut found: Vec<(Vec<u8>, u64)> = index
-            .surfaces
-            .search(Automaton(&self.one))
-            .into_stream()
-            .into_byte_vec();
-        // Most typos are one edit: the two-edit search is for words that have no word one
-        // edit away.
-        if let Some((first, dfa)) = self.two_after_first.as_ref().filter(|_| found.is_empty()) {
+        let vocabulary = index.surface_map();
+        let mut found: Vec<(String, u64)> = Vec::new();
+        index
+            .deletions()
+            .within_one(vocabulary, &self.word, |slot| {
+                found.push((
+                    vocabulary.key_at(slot).to_string(),
+                    u64::from(vocabulary.value_at(slot)),
+                ));
+            });
+        // Most typos are one edit: the two-edit search (and its costlier automaton) is for
+        // words that have no word one edit away.
+        if self.two && found.is_empty() {
+            let first = self.word.chars().next().map_or(0, char::len_utf8);
+            let dfa = two_edits().build_dfa(&self.word[first..]);
             let anchored = Anchored {
-                first: first.as_bytes(),
-                dfa,
+                first: &self.word.as_bytes()[..first],
+                dfa: &dfa,
             };
             found.extend(
                 index
                     .surfaces
                     .search(anchored)
                     .into_stream()
-                    .into_byte_vec(),
+                    .into_byte_vec()
+                    .into_iter()
+                    .filter_map(|(k, t)| Some((String::from_utf8(k).ok()?, t))),
             );
         }
         found.sort_unstable();
         found.dedup();
         let mut out: Vec<Candidate> = found
             .into_iter()
-            .filter_map(|(key, term)| {
-                let key = String::from_utf8(key).ok()?;
+            .map(|(key, term)| {
                 let distance = strsim::osa_distance(&self.word, &key) as u32;
                 let longer = self.chars.max(key.chars().count()).max(1);
-                Some(Candidate {
+                Candidate {
                     similarity: 1.0 - distance as f32 / longer as f32,
                     word: key,
                     term: term as TermId,
                     distance,
-                })
+                }
             })
             .collect();
         out.sort_by(|a, b| {
@@ -181,21 +160,22 @@ impl Matcher {
     /// function word, not a content word to look for.
     #[must_use]
     pub fn near_stop_word(&self) -> bool {
-        stop_words()
-            .search(Automaton(&self.one))
-            .into_stream()
-            .next()
-            .is_some()
+        let (words, deletions) = stop_words();
+        let mut near = false;
+        deletions.within_one(words, &self.word, |_| near = true);
+        near
     }
 }
 
-fn stop_words() -> &'static fst::Set<Vec<u8>> {
-    static SET: OnceLock<fst::Set<Vec<u8>>> = OnceLock::new();
+fn stop_words() -> &'static (StrMap, Deletions) {
+    static SET: OnceLock<(StrMap, Deletions)> = OnceLock::new();
     SET.get_or_init(|| {
-        let mut words: Vec<&str> = analyze::stop_words().collect();
-        words.sort_unstable();
-        words.dedup();
-        fst::Set::from_iter(words).expect("sorted, deduplicated keys always build an FST")
+        let mut words = StrMap::default();
+        for w in analyze::stop_words() {
+            words.insert(w, 0);
+        }
+        let deletions = Deletions::build(&words);
+        (words, deletions)
     })
 }
 

@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::corpus::{self, Article};
 use crate::search::analyze::{self, TokenKind};
+use crate::search::deletions::Deletions;
 use crate::search::strmap::{self, StrMap};
 
 /// Id of a sentence in the index.
@@ -49,6 +50,7 @@ pub struct Index {
     stem_ids: StrMap,
     pub(crate) surfaces: fst::Map<Vec<u8>>,
     surface_ids: StrMap,
+    deletions: Deletions,
     /// The terms of each article's title.
     titles: Vec<Vec<TermId>>,
     title_offsets: Vec<u32>,
@@ -367,13 +369,14 @@ impl Index {
         let analyzed = start.elapsed();
         let index = Index::merge(articles, first_sentence, sentence_article, parts);
         log::debug!(
-            "indexed {} sentences: analysed in {analyzed:?}, merged in {:?}; {} terms, postings {} KB, surfaces {} KB + FST {} KB, stems {} KB",
+            "indexed {} sentences: analysed in {analyzed:?}, merged in {:?}; {} terms, postings {} KB, surfaces {} KB + FST {} KB + deletions {} KB, stems {} KB",
             index.sentence_count(),
             start.elapsed() - analyzed,
             index.terms.len(),
             index.postings.len() / 1024,
             index.surface_ids.memory() / 1024,
             index.surfaces.as_fst().as_bytes().len() / 1024,
+            index.deletions.memory() / 1024,
             index.stem_ids.memory() / 1024,
         );
         index
@@ -536,8 +539,16 @@ impl Index {
         for p in &surface_pairs {
             surface_ids.insert(key(p), p.2);
         }
-        let surfaces = fst::Map::from_iter(surface_pairs.iter().map(|p| (key(p), u64::from(p.2))))
-            .expect("sorted, deduplicated keys always build an FST");
+        let (surfaces, deletions) = std::thread::scope(|s| {
+            let deletions = s.spawn(|| Deletions::build(&surface_ids));
+            let surfaces =
+                fst::Map::from_iter(surface_pairs.iter().map(|p| (key(p), u64::from(p.2))))
+                    .expect("sorted, deduplicated keys always build an FST");
+            (
+                surfaces,
+                deletions.join().expect("building deletions does not panic"),
+            )
+        });
         drop(surface_pairs);
         drop(keys);
         let (title_offsets, title_articles) = invert(&titles, n_terms);
@@ -556,6 +567,7 @@ impl Index {
             stem_ids,
             surfaces,
             surface_ids,
+            deletions,
             titles,
             title_offsets,
             title_articles,
@@ -632,6 +644,18 @@ impl Index {
     #[must_use]
     pub fn term_of_surface(&self, word: &str) -> Option<TermId> {
         self.surface_ids.get(word)
+    }
+
+    /// The vocabulary: normalized surface words and their terms.
+    #[must_use]
+    pub fn surface_map(&self) -> &StrMap {
+        &self.surface_ids
+    }
+
+    /// The vocabulary's deletion neighbourhoods, for one-edit look-ups.
+    #[must_use]
+    pub fn deletions(&self) -> &Deletions {
+        &self.deletions
     }
 
     /// The terms of an article's title.

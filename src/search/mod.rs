@@ -10,6 +10,7 @@
 //! naming an article's subject is about that article.
 
 pub mod analyze;
+pub mod deletions;
 pub mod fuzzy;
 pub mod index;
 pub mod rerank;

@@ -209,6 +209,47 @@ impl StrMap {
         }
     }
 
+    /// The slot of `key`: a number below [`StrMap::slot_count`] that names it as long as
+    /// nothing is inserted.
+    #[inline]
+    #[must_use]
+    pub fn slot_of(&self, key: &str) -> Option<u32> {
+        let i = self.find(key.as_bytes(), hash(key.as_bytes()));
+        (self.slots[i].len != EMPTY).then_some(i as u32)
+    }
+
+    /// The key in a slot named by [`StrMap::slot_of`] or [`StrMap::iter_slots`].
+    #[inline]
+    #[must_use]
+    pub fn key_at(&self, slot: u32) -> &str {
+        std::str::from_utf8(self.key_of(&self.slots[slot as usize])).expect("keys are str")
+    }
+
+    /// The value in a slot.
+    #[inline]
+    #[must_use]
+    pub fn value_at(&self, slot: u32) -> u32 {
+        self.slots[slot as usize].value
+    }
+
+    /// How many slots (keys and free ones).
+    #[must_use]
+    pub fn slot_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Every key with its slot and value, in slot order.
+    pub fn iter_slots(&self) -> impl Iterator<Item = (u32, &str, u32)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.len != EMPTY)
+            .map(|(i, s)| {
+                let key = std::str::from_utf8(self.key_of(s)).expect("keys are inserted as str");
+                (i as u32, key, s.value)
+            })
+    }
+
     /// Every key with its value, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, u32)> {
         self.slots.iter().filter(|s| s.len != EMPTY).map(|s| {
