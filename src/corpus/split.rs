@@ -62,10 +62,7 @@ fn paragraphs(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
 }
 
 fn memchr_newline(bytes: &[u8], from: usize) -> Option<usize> {
-    bytes[from..]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map(|i| i + from)
+    memchr::memchr(b'\n', &bytes[from..]).map(|i| i + from)
 }
 
 fn is_terminator(c: char) -> bool {
@@ -128,7 +125,15 @@ fn split_paragraph(text: &str, (pstart, pend): (usize, usize), out: &mut Vec<Spa
     let bytes = p.as_bytes();
     let mut sent_start = 0;
     let mut i = 0;
+    // In ASCII text the only terminators are `.`, `!` and `?`: jump from one to the next.
+    let ascii = p.is_ascii();
     while i < bytes.len() {
+        if ascii {
+            match memchr::memchr3(b'.', b'!', b'?', &bytes[i..]) {
+                Some(k) => i += k,
+                None => break,
+            }
+        }
         let b = bytes[i];
         // ASCII bytes other than the three terminators, and continuation bytes, are skipped
         // without decoding.

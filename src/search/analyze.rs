@@ -148,6 +148,17 @@ fn scan_segment(text: &str, start: usize) -> (usize, TokenKind) {
     let mut prev_digit = false;
     let mut chars = 0;
     while i < n {
+        // The common case, a run of ASCII letters and digits, without decoding.
+        let run = bytes[i..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        if run > 0 {
+            i += run;
+            chars += run;
+            prev_digit = bytes[i - 1].is_ascii_digit();
+            continue;
+        }
         let (c, len) = decode(text, i);
         if is_word_char(c) && !is_cjk(c) {
             prev_digit = c.is_ascii_digit();
@@ -196,8 +207,15 @@ pub fn normalize(surface: &str, out: &mut String) {
 #[inline]
 pub fn normalize_append(surface: &str, out: &mut String) {
     let start = out.len();
+    let bytes = surface.as_bytes();
+    if bytes.iter().all(u8::is_ascii_alphanumeric) {
+        // Most words: letters and digits only, lowercased in one go.
+        out.push_str(surface);
+        out[start..].make_ascii_lowercase();
+        return;
+    }
     if surface.is_ascii() {
-        for b in surface.bytes() {
+        for &b in bytes {
             match b {
                 b'A'..=b'Z' => out.push((b + 32) as char),
                 b'a'..=b'z' | b'0'..=b'9' => out.push(b as char),

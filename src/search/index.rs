@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::corpus::{self, Article};
 use crate::search::analyze::{self, TokenKind};
 use crate::search::deletions::Deletions;
-use crate::search::strmap::{self, StrMap};
+use crate::search::strmap::{self, IdTable, StrMap};
 
 /// Id of a sentence in the index.
 pub type SentenceId = u32;
@@ -47,7 +47,7 @@ pub struct Index {
     pub(crate) terms: Vec<TermInfo>,
     postings_offsets: Vec<usize>,
     postings: Vec<u8>,
-    stem_ids: StrMap,
+    stem_ids: IdTable,
     pub(crate) surfaces: fst::Map<Vec<u8>>,
     surface_ids: StrMap,
     deletions: Deletions,
@@ -75,7 +75,7 @@ impl std::fmt::Debug for Index {
 #[derive(Default)]
 struct Part {
     surface_ids: StrMap,
-    stem_ids: StrMap,
+    stem_ids: IdTable,
     terms: Vec<TermState>,
     arena: Arena,
     sentence_len: Vec<u16>,
@@ -195,7 +195,7 @@ impl Part {
                 std::borrow::Cow::Borrowed(word)
             };
             let next = self.terms.len() as u32;
-            let t = self.stem_ids.get_or_insert_with(&stem, || next);
+            let t = self.stem_ids.get_or_insert(&stem);
             if t == next {
                 self.terms.push(TermState {
                     last_article: u32::MAX,
@@ -391,24 +391,19 @@ impl Index {
         // The first part's numbering is kept (its stem map becomes the index's); the other
         // parts' terms map onto it, new ones after.
         let mut stem_ids = std::mem::take(&mut parts[0].stem_ids);
-        let mut n_terms = parts[0].terms.len() as u32;
         let local_to_global: Vec<Vec<TermId>> = parts
             .iter()
             .enumerate()
             .map(|(p, part)| {
                 if p == 0 {
-                    return (0..n_terms).collect();
+                    return (0..stem_ids.len() as u32).collect();
                 }
-                let mut l2g = vec![0; part.terms.len()];
-                for (stem, l) in part.stem_ids.iter() {
-                    l2g[l as usize] = stem_ids.get_or_insert_with(stem, || {
-                        n_terms += 1;
-                        n_terms - 1
-                    });
-                }
-                l2g
+                (0..part.stem_ids.len() as u32)
+                    .map(|l| stem_ids.get_or_insert(part.stem_ids.key(l)))
+                    .collect()
             })
             .collect();
+        let n_terms = stem_ids.len() as u32;
         let n_terms = n_terms as usize;
         // For each part, the local term of each global one (or STOP).
         let global_to_local: Vec<Vec<u32>> = local_to_global
@@ -801,7 +796,8 @@ mod tests {
             part
         };
         let index = Index::build(articles);
-        for (stem, l) in one.stem_ids.iter() {
+        for l in 0..one.stem_ids.len() as u32 {
+            let stem = one.stem_ids.key(l);
             let g = index.term_of_stem(stem).unwrap();
             let state = &one.terms[l as usize];
             let mut bytes = Vec::new();

@@ -265,6 +265,108 @@ impl StrMap {
     }
 }
 
+/// A compact map from strings to dense ids `0, 1, 2…` in the order they were first inserted:
+/// the keys one after another in one string, and a hash table of `(hash, id)`. A third of the
+/// memory of a [`StrMap`] for the stems, which are looked up far less often than words.
+#[derive(Clone, Default)]
+pub struct IdTable {
+    /// `(high 32 bits of the hash, id + 1)`; 0 marks a free slot.
+    slots: Vec<(u32, u32)>,
+    keys: String,
+    /// Start of each key in `keys`, plus the end.
+    starts: Vec<u32>,
+}
+
+impl std::fmt::Debug for IdTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdTable").field("len", &self.len()).finish()
+    }
+}
+
+impl IdTable {
+    /// How many keys.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.starts.len().saturating_sub(1)
+    }
+
+    /// Whether it has no keys.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The key of `id`.
+    #[must_use]
+    pub fn key(&self, id: u32) -> &str {
+        &self.keys[self.starts[id as usize] as usize..self.starts[id as usize + 1] as usize]
+    }
+
+    /// The slot where `key` is or would go.
+    fn find(&self, key: &str, h: u64) -> usize {
+        let mask = self.slots.len() - 1;
+        let short = (h >> 32) as u32;
+        let mut i = h as usize & mask;
+        loop {
+            let (hash, id) = self.slots[i];
+            if id == 0 || (hash == short && self.key(id - 1) == key) {
+                return i;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// The id of `key`.
+    #[must_use]
+    pub fn get(&self, key: &str) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let (_, id) = self.slots[self.find(key, hash(key.as_bytes()))];
+        id.checked_sub(1)
+    }
+
+    /// The id of `key`, given the next id if it is new.
+    pub fn get_or_insert(&mut self, key: &str) -> u32 {
+        if self.starts.is_empty() {
+            self.starts.push(0);
+        }
+        if (self.len() + 1) * 8 > self.slots.len() * 5 {
+            self.grow();
+        }
+        let h = hash(key.as_bytes());
+        let i = self.find(key, h);
+        if let Some(id) = self.slots[i].1.checked_sub(1) {
+            return id;
+        }
+        let id = self.len() as u32;
+        self.keys.push_str(key);
+        self.starts.push(self.keys.len() as u32);
+        self.slots[i] = ((h >> 32) as u32, id + 1);
+        id
+    }
+
+    fn grow(&mut self) {
+        let size = (self.slots.len() * 2).max(16);
+        self.slots = vec![(0, 0); size];
+        let mask = size - 1;
+        for id in 0..self.len() as u32 {
+            let h = hash(self.key(id).as_bytes());
+            let mut i = h as usize & mask;
+            while self.slots[i].1 != 0 {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = ((h >> 32) as u32, id + 1);
+        }
+    }
+
+    /// Bytes of memory it takes.
+    #[must_use]
+    pub fn memory(&self) -> usize {
+        self.slots.len() * 8 + self.keys.capacity() + self.starts.capacity() * 4
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,6 +394,23 @@ mod tests {
         let mut all: Vec<(&str, u32)> = m.iter().collect();
         all.sort_unstable();
         assert_eq!(all.len(), words.len());
+    }
+
+    #[test]
+    fn id_table_numbers_keys_in_order() {
+        let mut t = IdTable::default();
+        assert_eq!(t.get("a"), None);
+        let words: Vec<String> = (0..5_000).map(|i| format!("stem{i}")).collect();
+        for (i, w) in words.iter().enumerate() {
+            assert_eq!(t.get_or_insert(w), i as u32);
+        }
+        for (i, w) in words.iter().enumerate() {
+            assert_eq!(t.get_or_insert(w), i as u32);
+            assert_eq!(t.get(w), Some(i as u32));
+            assert_eq!(t.key(i as u32), w);
+        }
+        assert_eq!(t.len(), words.len());
+        assert_eq!(t.get("nope"), None);
     }
 
     #[test]
