@@ -298,19 +298,23 @@ pub fn list_files(dir: &Path) -> Result<Vec<PathBuf>> {
 
 /// Reads one corpus file.
 pub fn load_file(path: &Path) -> Result<(Article, Vec<Problem>)> {
+    use std::io::Read;
     let io = |e| Error::Io {
         path: path.to_path_buf(),
         source: e,
     };
-    let meta = std::fs::metadata(path).map_err(io)?;
-    if meta.len() > MAX_FILE_BYTES {
+    // One open and one fstat per file: a corpus has tens of thousands of them.
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
+    if size > MAX_FILE_BYTES {
         return Err(Error::TooLarge {
             path: path.to_path_buf(),
-            size: meta.len(),
+            size,
             limit: MAX_FILE_BYTES,
         });
     }
-    let bytes = std::fs::read(path).map_err(io)?;
+    let mut bytes = Vec::with_capacity(size as usize + 1);
+    file.read_to_end(&mut bytes).map_err(io)?;
     Article::parse_owned(path, bytes)
 }
 
