@@ -37,7 +37,17 @@ impl Engine {
     /// Loads the corpus folder `dir` and indexes it. Files that could not be used are in the
     /// returned problems; only an unreadable folder is an error.
     pub fn load(dir: &Path, config: SearchConfig) -> Result<(Engine, Vec<Problem>)> {
-        let corpus = corpus::load(dir)?;
+        Engine::load_with_progress(dir, config, &|_| {})
+    }
+
+    /// [`Engine::load`], telling `progress` how far it has got.
+    pub fn load_with_progress(
+        dir: &Path,
+        config: SearchConfig,
+        progress: &(dyn Fn(corpus::Progress) + Sync),
+    ) -> Result<(Engine, Vec<Problem>)> {
+        let corpus = corpus::load_with_progress(dir, progress)?;
+        progress(corpus::Progress::Indexing);
         Ok((
             Engine::new(Index::build(corpus.articles), config),
             corpus.problems,

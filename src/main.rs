@@ -5,10 +5,15 @@ use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use quotebot::chat::{Session, Step};
+use quotebot::corpus::Progress;
 use quotebot::{Config, Engine, answer};
 
 /// Answers questions about a folder of news articles with the sentence that best answers
@@ -122,8 +127,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 fn load(dir: &std::path::Path, config: &Config) -> Result<Engine> {
-    let (engine, problems) = Engine::load(dir, config.search.clone())
-        .with_context(|| format!("loading the corpus from {}", dir.display()))?;
+    let (engine, problems) =
+        with_progress(|progress| Engine::load_with_progress(dir, config.search.clone(), progress))
+            .with_context(|| format!("loading the corpus from {}", dir.display()))?;
     for p in &problems {
         log::warn!("{p}");
     }
@@ -131,6 +137,43 @@ fn load(dir: &std::path::Path, config: &Config) -> Result<Engine> {
         log::warn!("{}: no articles to answer from", dir.display());
     }
     Ok(engine)
+}
+
+/// Runs `load`, showing a progress bar on stderr (when it is a terminal) once loading has
+/// taken more than a second. Standard output is never written to.
+fn with_progress<T>(load: impl FnOnce(&(dyn Fn(Progress) + Sync)) -> T) -> T {
+    let bar = ProgressBar::hidden();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} {wide_bar} {pos}/{len} files")
+            .expect("the template is valid"),
+    );
+    bar.set_message("reading the corpus");
+    let finished = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(1) {
+                if finished.load(Ordering::Relaxed) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            if !finished.load(Ordering::Relaxed) {
+                bar.set_draw_target(ProgressDrawTarget::stderr());
+                bar.enable_steady_tick(Duration::from_millis(120));
+            }
+        });
+        let result = load(&|p| match p {
+            Progress::Reading { done, total } => {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            }
+            Progress::Indexing => bar.set_message("indexing"),
+        });
+        finished.store(true, Ordering::Relaxed);
+        bar.finish_and_clear();
+        result
+    })
 }
 
 fn ask(engine: &Engine, top: usize, min_score: f32, json: bool, words: &[String]) -> Result<()> {

@@ -321,10 +321,38 @@ pub fn load_file(path: &Path) -> Result<(Article, Vec<Problem>)> {
 /// Loads every article under `dir`, reading files on all cores. Fails only when the folder
 /// itself cannot be read; bad files become [`Problem`]s.
 pub fn load(dir: &Path) -> Result<Corpus> {
+    load_with_progress(dir, &|_| {})
+}
+
+/// How far loading has got, for a progress display.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// `done` of `total` files read.
+    Reading {
+        /// Files read so far.
+        done: usize,
+        /// Files in all.
+        total: usize,
+    },
+    /// All files are read; the index is being built.
+    Indexing,
+}
+
+/// [`load`], telling `progress` after each file (from any of the loading threads).
+pub fn load_with_progress(dir: &Path, progress: &(dyn Fn(Progress) + Sync)) -> Result<Corpus> {
     let start = std::time::Instant::now();
     let files = list_files(dir)?;
     let listed = start.elapsed();
-    let results = parallel_map(&files, |p| load_file(p));
+    let done = AtomicUsize::new(0);
+    let total = files.len();
+    let results = parallel_map(&files, |p| {
+        let result = load_file(p);
+        progress(Progress::Reading {
+            done: done.fetch_add(1, Ordering::Relaxed) + 1,
+            total,
+        });
+        result
+    });
     log::debug!(
         "read {} files: listed in {listed:?}, read and split in {:?}",
         files.len(),
