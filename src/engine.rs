@@ -101,6 +101,20 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// Up to `n` further answers to `question`, leaving out the quotes in `shown`: "More".
+    /// Asking for more is asking for weaker matches too, so there is no threshold, but every
+    /// quote still shares a word with the question.
+    #[must_use]
+    pub fn more(&self, question: &str, shown: &[Answer], n: usize) -> Vec<Answer> {
+        self.ask_with(question, shown.len() + n, 0.0)
+            .into_iter()
+            .filter(|a| !shown.iter().any(|s| s.quote == a.quote))
+            .take(n)
+            .collect()
+    }
+}
+
 /// A candidate after the second stage.
 #[derive(Clone, Copy, Debug)]
 pub struct Ranked {

@@ -233,7 +233,8 @@ fn chat(engine: &Engine) -> Result<()> {
         writeln!(
             out,
             "quotebot: {} Ask a question, or /help.",
-            quotebot::chat::about(engine.index())
+            quotebot::answer::replies::about(engine.index())
+                .render(quotebot::answer::rich::Format::Plain)
         )?;
     }
     let stdin = io::stdin();
@@ -280,10 +281,10 @@ fn check(dir: &std::path::Path) -> Result<ExitCode> {
         out,
         "{}: {} with {}; {} skipped, {}",
         dir.display(),
-        quotebot::chat::plural(corpus.articles.len(), "article"),
-        quotebot::chat::plural(sentences, "sentence"),
-        quotebot::chat::plural(errors, "file"),
-        quotebot::chat::plural(warnings, "warning"),
+        quotebot::answer::replies::plural(corpus.articles.len(), "article"),
+        quotebot::answer::replies::plural(sentences, "sentence"),
+        quotebot::answer::replies::plural(errors, "file"),
+        quotebot::answer::replies::plural(warnings, "warning"),
     )?;
     Ok(if errors > 0 {
         ExitCode::FAILURE

@@ -1,6 +1,10 @@
 //! Answers and how they are written: plain text for people at a terminal, JSON lines for
-//! scripts. The end of the flow in the crate docs; handlers and the CLI never format text
+//! scripts, and (in [`replies`], through [`rich`]) everything the bot and the terminal chat
+//! say. The end of the flow in the crate docs; handlers and the CLI never format text
 //! themselves.
+
+pub mod replies;
+pub mod rich;
 
 use std::fmt::Write as _;
 use std::ops::Range;

@@ -1,0 +1,265 @@
+//! Everything the bot says, for Telegram (HTML) and for the terminal chat (plain text) alike:
+//! built once as [`Rich`] text, then rendered. Handlers and the CLI never write text
+//! themselves; every reply fits Telegram's limit.
+
+use super::rich::{Rich, TELEGRAM_LIMIT, utf16_len};
+use super::{Answer, human_date};
+use crate::search::Index;
+
+/// "1 article", "2 articles".
+#[must_use]
+pub fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// An answer's quote, matched words in bold, then its citation, in at most `budget` visible
+/// characters (the quote is cut with `…` to fit; the citation never is).
+#[must_use]
+pub fn quote(answer: &Answer, budget: usize) -> Rich {
+    let citation = format!("\n— {}", answer.citation());
+    let mut q = Rich::new();
+    q.text("“");
+    let mut at = 0;
+    for r in &answer.highlights {
+        if r.start < at || r.end > answer.quote.len() {
+            continue;
+        }
+        q.text(&answer.quote[at..r.start]);
+        q.bold(&answer.quote[r.clone()]);
+        at = r.end;
+    }
+    q.text(&answer.quote[at..]);
+    q.text("”");
+    q.truncate(budget.saturating_sub(utf16_len(&citation)));
+    q.text(citation);
+    q
+}
+
+/// The reply to a question: the best quote, or "not found" with a hint.
+#[must_use]
+pub fn answer(answers: &[Answer]) -> Rich {
+    match answers.first() {
+        Some(a) => quote(a, TELEGRAM_LIMIT),
+        None => not_found(),
+    }
+}
+
+/// Nothing in the articles answers the question.
+#[must_use]
+pub fn not_found() -> Rich {
+    let mut r = Rich::new();
+    r.text(super::NOT_FOUND);
+    r.text(" ");
+    r.italic("Try other words, or see /articles for what I know.");
+    r
+}
+
+/// Further quotes, numbered from `first`.
+#[must_use]
+pub fn more(answers: &[Answer], first: usize) -> Rich {
+    if answers.is_empty() {
+        let mut r = Rich::new();
+        r.text("No more quotes about that.");
+        return r;
+    }
+    let each = TELEGRAM_LIMIT / answers.len() - 8;
+    let mut r = Rich::new();
+    for (i, a) in answers.iter().enumerate() {
+        if i > 0 {
+            r.text("\n\n");
+        }
+        r.text(format!("{}. ", first + i));
+        r.append(quote(a, each));
+    }
+    r
+}
+
+/// The sentences around an answer's quote (one before, one after), a line each, the quote
+/// marked `»` and in bold; `None`
+/// when the answer comes from another version of the corpus.
+#[must_use]
+pub fn context(index: &Index, sentence: u32, generation: u64) -> Option<Rich> {
+    if generation != index.generation() || sentence as usize >= index.sentence_count() {
+        return None;
+    }
+    let (article, pos) = index.locate(sentence);
+    let citation = format!("\n— {}, {}", article.title, human_date(article.date));
+    let from = pos.saturating_sub(1);
+    let to = (pos + 2).min(article.sentences.len());
+    let mut r = Rich::new();
+    for i in from..to {
+        if i > from {
+            r.text("\n");
+        }
+        let text = super::quote_text(article.sentence(i));
+        if i == pos {
+            r.text("» ");
+            r.bold(text);
+        } else {
+            r.text(text);
+        }
+    }
+    r.truncate(TELEGRAM_LIMIT - utf16_len(&citation));
+    r.text(citation);
+    Some(r)
+}
+
+/// An old button after the corpus changed.
+#[must_use]
+pub fn out_of_date() -> Rich {
+    let mut r = Rich::new();
+    r.text("That answer is from an older version of the articles: please ask again.");
+    r
+}
+
+/// The articles, newest first, as many as fit.
+#[must_use]
+pub fn articles(index: &Index) -> Rich {
+    let all = index.articles();
+    let mut r = Rich::new();
+    if all.is_empty() {
+        r.text("I have no articles yet.");
+        return r;
+    }
+    r.bold(format!("{}:", plural(all.len(), "article")));
+    let reserve = 40;
+    for (i, a) in all.iter().enumerate() {
+        let line = format!("\n{} — {}", human_date(a.date), a.title);
+        if r.visible_len() + utf16_len(&line) + reserve > TELEGRAM_LIMIT {
+            r.italic(format!("\n… and {} more", all.len() - i));
+            break;
+        }
+        r.text(line);
+    }
+    r
+}
+
+/// How much the bot knows.
+#[must_use]
+pub fn about(index: &Index) -> Rich {
+    let newest = index.articles().iter().filter_map(|a| a.date).max();
+    let mut r = Rich::new();
+    r.text(format!(
+        "I know {} with {}; the newest is from {}.",
+        plural(index.articles().len(), "article"),
+        plural(index.sentence_count(), "sentence"),
+        human_date(newest)
+    ));
+    r
+}
+
+/// The greeting for `/start`, followed by the commands.
+#[must_use]
+pub fn start(commands: &str) -> Rich {
+    let mut r = Rich::new();
+    r.text("Hi! Ask me anything about the news articles I know, and I'll quote the sentence that answers it, with its article and date.\n\n");
+    r.text(commands);
+    r
+}
+
+/// The commands, for `/help`.
+#[must_use]
+pub fn help(commands: &str) -> Rich {
+    let mut r = Rich::new();
+    r.text(commands);
+    r.truncate(TELEGRAM_LIMIT);
+    r
+}
+
+/// For a sticker, a photo, a voice message…
+#[must_use]
+pub fn not_text() -> Rich {
+    let mut r = Rich::new();
+    r.text("Send me a question in words, and I'll quote the articles.");
+    r
+}
+
+/// For `/ask` without a question.
+#[must_use]
+pub fn ask_what() -> Rich {
+    let mut r = Rich::new();
+    r.text("Ask a question after /ask, for example: ");
+    r.italic("/ask What did Mishustin say about grain?");
+    r
+}
+
+/// For a command the bot does not have.
+#[must_use]
+pub fn unknown_command() -> Rich {
+    let mut r = Rich::new();
+    r.text("I don't know that command. See /help.");
+    r
+}
+
+/// For a chat the bot does not serve.
+#[must_use]
+pub fn refusal() -> Rich {
+    let mut r = Rich::new();
+    r.text("Sorry, I only answer in the chats I was set up for.");
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::rich::Format;
+    use super::*;
+    use crate::date::Date;
+
+    fn answer_with(quote: &str, highlights: Vec<std::ops::Range<usize>>) -> Answer {
+        Answer {
+            quote: quote.into(),
+            title: "Grain <deal> & more".into(),
+            date: Date::new(2024, 9, 30),
+            path: "corpus/a.txt".into(),
+            source: None,
+            score: 0.9,
+            highlights,
+            sentence: 0,
+            generation: 1,
+        }
+    }
+
+    #[test]
+    fn quotes_bold_the_matched_words_and_escape_everything() {
+        let a = answer_with("Iran <b>grain</b> & rice", std::iter::once(8..13).collect());
+        let r = answer(std::slice::from_ref(&a));
+        assert_eq!(
+            r.render(Format::Html),
+            "“Iran &lt;b&gt;<b>grain</b>&lt;/b&gt; &amp; rice”\n— Grain &lt;deal&gt; &amp; more, 30 September 2024"
+        );
+        assert_eq!(
+            r.render(Format::Plain),
+            "“Iran <b>grain</b> & rice”\n— Grain <deal> & more, 30 September 2024"
+        );
+    }
+
+    #[test]
+    fn a_long_quote_is_cut_and_the_citation_kept() {
+        let long = "word ".repeat(2000);
+        let a = answer_with(long.trim(), std::iter::once(0..4).collect());
+        let r = answer(&[a]);
+        assert!(r.visible_len() <= TELEGRAM_LIMIT, "{}", r.visible_len());
+        let plain = r.render(Format::Plain);
+        assert!(
+            plain.contains("…”") || plain.contains("…\n"),
+            "{}",
+            &plain[plain.len() - 80..]
+        );
+        assert!(plain.ends_with("— Grain <deal> & more, 30 September 2024"));
+        let many = vec![answer_with(long.trim(), vec![]); 3];
+        assert!(more(&many, 2).visible_len() <= TELEGRAM_LIMIT);
+    }
+
+    #[test]
+    fn not_found_gives_a_hint() {
+        let r = answer(&[]);
+        assert!(
+            r.render(Format::Html)
+                .contains("<i>Try other words, or see /articles")
+        );
+    }
+}
