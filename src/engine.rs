@@ -163,7 +163,7 @@ fn highlights(index: &Index, words: &[QueryWord], quote: &str) -> Vec<std::ops::
         .iter()
         .flat_map(|w| w.alternatives.iter().map(|a| a.term))
         .collect();
-    let mut out = Vec::new();
+    let mut out: Vec<std::ops::Range<usize>> = Vec::new();
     let mut buf = String::new();
     analyze::tokenize(quote, |tok| {
         if tok.kind == TokenKind::Joined {
@@ -172,7 +172,15 @@ fn highlights(index: &Index, words: &[QueryWord], quote: &str) -> Vec<std::ops::
         analyze::normalize(&quote[tok.start..tok.end], &mut buf);
         let term = index.term_of_surface(&buf);
         if term.is_some_and(|t| terms.contains(&t)) {
-            out.push(tok.start..tok.end);
+            // Matched parts of one hyphenated word are marked as one: `Rasht-Astara`.
+            match out.last_mut() {
+                Some(prev)
+                    if matches!(&quote[prev.end..tok.start], "-" | "\u{2010}" | "\u{2011}") =>
+                {
+                    prev.end = tok.end;
+                }
+                _ => out.push(tok.start..tok.end),
+            }
         }
     });
     out
@@ -199,6 +207,10 @@ mod tests {
         assert_eq!(a.path, "corpus/a.txt");
         let marked: Vec<&str> = a.highlights.iter().map(|r| &a.quote[r.clone()]).collect();
         assert_eq!(marked, ["grain", "export"]);
+        let e = engine("date 2024-01-01 The Rasht-Astara railway and a half-built road.");
+        let a = &e.ask_with("rasht astara railway built", 1, 0.0)[0];
+        let marked: Vec<&str> = a.highlights.iter().map(|r| &a.quote[r.clone()]).collect();
+        assert_eq!(marked, ["Rasht-Astara", "railway", "built"]);
     }
 
     #[test]

@@ -64,6 +64,17 @@ pub enum Error {
         limit: u64,
     },
 
+    /// Telegram refused the bot token: it is mistyped or was revoked.
+    #[error("Telegram refused the bot token (TELOXIDE_TOKEN): check it with @BotFather")]
+    TelegramAuth,
+
+    /// A Telegram Bot API request failed for good (the message never carries the token).
+    #[error("Telegram: {message}")]
+    Telegram {
+        /// What failed.
+        message: String,
+    },
+
     /// The configuration file is not valid TOML or has an unknown key or a wrong type.
     #[error("{}: {message}", path.display())]
     Config {
@@ -86,6 +97,7 @@ impl Error {
             | Error::BadDate { path, .. }
             | Error::TooLarge { path, .. }
             | Error::Config { path, .. } => path,
+            Error::TelegramAuth | Error::Telegram { .. } => std::path::Path::new(""),
         }
     }
 

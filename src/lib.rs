@@ -46,6 +46,7 @@ pub mod error;
 pub mod eval;
 pub mod search;
 pub mod synth;
+pub mod telegram;
 
 pub use answer::Answer;
 pub use config::{Config, SearchConfig};

@@ -14,6 +14,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use quotebot::chat::{Session, Step};
 use quotebot::corpus::Progress;
+use quotebot::telegram::redact;
 use quotebot::{Config, Engine, answer};
 
 /// Answers questions about a folder of news articles with the sentence that best answers
@@ -57,27 +58,53 @@ enum Command {
     Chat,
     /// Check every corpus file and list the problems; exit status 1 if a file is unusable
     Check,
+    /// Run the Telegram bot (token from TELOXIDE_TOKEN; TELOXIDE_API_URL for another Bot API
+    /// server); Ctrl-C or SIGTERM stops it
+    Telegram,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    let telegram = matches!(cli.command, Command::Telegram);
+    if telegram {
+        // The token is in every Bot API address, so in many network errors: mask it in every
+        // line written from here on.
+        let token = std::env::var("TELOXIDE_TOKEN").unwrap_or_default();
+        redact::set_global(redact::Redactor::new(token.trim()));
+    }
+    init_logging(if telegram { "info" } else { "warn" }, telegram);
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", redact::redact(&format!("{e:#}")));
+            if e.downcast_ref::<UsageError>().is_some() {
+                return ExitCode::from(2);
+            }
             ExitCode::FAILURE
         }
     }
 }
 
-/// `RUST_LOG` wins; otherwise warnings (corpus problems) show on stderr.
-fn init_logging() {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
-        .format(|f, record| {
+/// A mistake in how the command was started (exit status 2).
+#[derive(Debug)]
+struct UsageError(String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// `RUST_LOG` wins; otherwise `default` (the CLI shows warnings such as corpus problems, the
+/// bot also what it does). The bot's lines carry a timestamp; every line is redacted.
+fn init_logging(default: &str, timestamps: bool) {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default))
+        .format(move |f, record| {
             let level = match record.level() {
                 log::Level::Error => "error",
                 log::Level::Warn => "warning",
@@ -85,7 +112,13 @@ fn init_logging() {
                 log::Level::Debug => "debug",
                 log::Level::Trace => "trace",
             };
-            writeln!(f, "{level}: {}", record.args())
+            let message = record.args().to_string();
+            let message = redact::redact(&message);
+            if timestamps {
+                writeln!(f, "{} {level}: {message}", f.timestamp_seconds())
+            } else {
+                writeln!(f, "{level}: {message}")
+            }
         })
         .init();
 }
@@ -123,7 +156,38 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Check => check(&corpus_dir),
+        Command::Telegram => telegram(&corpus_dir, &config),
     }
+}
+
+fn telegram(corpus_dir: &std::path::Path, config: &Config) -> Result<ExitCode> {
+    let token = std::env::var("TELOXIDE_TOKEN").unwrap_or_default();
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(UsageError(
+            "TELOXIDE_TOKEN is not set: give the bot token from @BotFather, e.g. TELOXIDE_TOKEN=123:ABC quotebot telegram".into(),
+        )
+        .into());
+    }
+    let api_url = match std::env::var("TELOXIDE_API_URL") {
+        Ok(u) if !u.trim().is_empty() => Some(
+            url::Url::parse(u.trim().trim_end_matches('/'))
+                .map_err(|e| UsageError(format!("TELOXIDE_API_URL {u:?} is not a URL: {e}")))?,
+        ),
+        _ => None,
+    };
+    let engine = std::sync::Arc::new(load(corpus_dir, config)?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(quotebot::telegram::run(
+        quotebot::telegram::bot(token, api_url),
+        engine,
+        config.telegram.clone(),
+        quotebot::telegram::signals(),
+    ))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn load(dir: &std::path::Path, config: &Config) -> Result<Engine> {

@@ -1,0 +1,133 @@
+//! What the buttons under an answer carry. Telegram gives a button at most 64 bytes of
+//! callback data and keeps no state for us, so the data says everything needed: the version
+//! of the corpus the answer came from (so that a button pressed after the articles changed
+//! can say so instead of showing the wrong sentence), and a sentence id or how many quotes were
+//! shown. "More" needs the question too: for a message in a chat it is the message the answer
+//! replied to; a message sent inline has none, so there the question itself rides along when
+//! it fits.
+
+/// Telegram's limit on callback data.
+pub const MAX_DATA: usize = 64;
+
+/// A button's meaning.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Button {
+    /// The sentences around a quote.
+    Context {
+        /// The corpus version of the answer.
+        generation: u64,
+        /// The quoted sentence.
+        sentence: u32,
+    },
+    /// The next quotes for the question, after `shown`.
+    More {
+        /// The corpus version of the answer.
+        generation: u64,
+        /// How many quotes were shown so far.
+        shown: u32,
+        /// The question, for inline messages (which have no question to reply to).
+        question: Option<String>,
+    },
+}
+
+impl Button {
+    /// The callback data, or `None` when it would not fit in 64 bytes.
+    #[must_use]
+    pub fn encode(&self) -> Option<String> {
+        let data = match self {
+            Button::Context {
+                generation,
+                sentence,
+            } => format!("c:{generation:x}:{sentence}"),
+            Button::More {
+                generation,
+                shown,
+                question: None,
+            } => format!("m:{generation:x}:{shown}"),
+            Button::More {
+                generation,
+                shown,
+                question: Some(q),
+            } => format!("q:{generation:x}:{shown}:{q}"),
+        };
+        (data.len() <= MAX_DATA).then_some(data)
+    }
+
+    /// Reads callback data; `None` for anything else (an old format, a forged press).
+    #[must_use]
+    pub fn decode(data: &str) -> Option<Button> {
+        let mut parts = data.splitn(4, ':');
+        let kind = parts.next()?;
+        let generation = u64::from_str_radix(parts.next()?, 16).ok()?;
+        let number: u32 = parts.next()?.parse().ok()?;
+        let rest = parts.next();
+        match (kind, rest) {
+            ("c", None) => Some(Button::Context {
+                generation,
+                sentence: number,
+            }),
+            ("m", None) => Some(Button::More {
+                generation,
+                shown: number,
+                question: None,
+            }),
+            ("q", Some(q)) if !q.trim().is_empty() => Some(Button::More {
+                generation,
+                shown: number,
+                question: Some(q.to_string()),
+            }),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        for b in [
+            Button::Context {
+                generation: u64::MAX,
+                sentence: u32::MAX,
+            },
+            Button::More {
+                generation: 0xdead_beef,
+                shown: 1,
+                question: None,
+            },
+            Button::More {
+                generation: 7,
+                shown: 4,
+                question: Some("grain: exports?".into()),
+            },
+        ] {
+            let data = b.encode().unwrap();
+            assert!(data.len() <= MAX_DATA, "{data}");
+            assert_eq!(Button::decode(&data), Some(b), "{data}");
+        }
+    }
+
+    #[test]
+    fn long_questions_do_not_fit_and_junk_is_refused() {
+        let long = Button::More {
+            generation: 1,
+            shown: 1,
+            question: Some("x".repeat(60)),
+        };
+        assert_eq!(long.encode(), None);
+        for junk in [
+            "",
+            "c",
+            "c:zz:1",
+            "c:1:-1",
+            "m:1:1:extra",
+            "q:1:1:",
+            "x:1:1",
+            "c:1:99999999999",
+        ] {
+            assert_eq!(Button::decode(junk), None, "{junk}");
+        }
+    }
+}

@@ -1,0 +1,437 @@
+//! The bot's handler tree ([`schema`]) and its endpoints: one small async function per kind of
+//! update. They decide what to answer and whom; what the answer says comes from
+//! [`crate::answer::replies`], and every send goes through [`super::retry::send`].
+//!
+//! - Private chats: every text message is a question; commands; anything else gets "send me a
+//!   question in words".
+//! - Groups: `/ask` (also `/ask@botname`), messages that mention the bot, and replies to the
+//!   bot's own messages are answered; all other chatter is ignored.
+//! - Edited messages are answered again, as a new reply: the question was corrected.
+//! - Buttons under answers ("More", "Context"), also on messages sent inline.
+//! - Inline queries: up to five quotes to choose from.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use teloxide::adaptors::Throttle;
+use teloxide::dispatching::UpdateHandler;
+use teloxide::prelude::*;
+use teloxide::types::{
+    InlineKeyboardButton, InlineKeyboardMarkup, InlineQueryResult, InlineQueryResultArticle,
+    InputMessageContent, InputMessageContentText, Me, ParseMode, ReplyParameters,
+};
+use teloxide::utils::command::BotCommands;
+
+use super::callback::Button;
+use super::retry;
+use crate::answer::Answer;
+use crate::answer::replies;
+use crate::answer::rich::{Format, Rich};
+use crate::config::TelegramConfig;
+use crate::engine::Engine;
+
+/// The bot as the handlers use it: rate limits respected by teloxide's `Throttle`.
+pub type Tg = Throttle<Bot>;
+
+/// What a handler can fail with (logged, never shown to users).
+pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
+
+type HandlerResult = Result<(), HandlerError>;
+
+/// How many quotes "More" adds, and inline mode offers at most.
+pub const MORE_ANSWERS: usize = 3;
+/// Quotes offered in inline mode.
+pub const INLINE_ANSWERS: usize = 5;
+
+/// I answer questions about news articles with the sentence that answers them, quoted, with its
+/// article and date. Send me a question, or use these commands:
+#[derive(BotCommands, Clone, Debug, PartialEq)]
+#[command(rename_rule = "lowercase")]
+pub enum Command {
+    /// greet me and see what I can do
+    Start,
+    /// show this help
+    Help,
+    /// ask a question, e.g. /ask What did Mishustin say about grain?
+    Ask(String),
+    /// the articles I know, newest first
+    Articles,
+    /// how many articles and sentences I know
+    About,
+}
+
+/// What every handler shares.
+pub struct Shared {
+    /// The engine that answers.
+    pub engine: Arc<Engine>,
+    /// Who may use the bot.
+    pub config: TelegramConfig,
+}
+
+impl Shared {
+    fn allows_chat(&self, chat: ChatId) -> bool {
+        self.config.allowed_chats.is_empty() || self.config.allowed_chats.contains(&chat.0)
+    }
+}
+
+/// A question found in a message.
+#[derive(Clone, Debug)]
+struct Asked(String);
+
+/// The handler tree.
+#[must_use]
+pub fn schema() -> UpdateHandler<HandlerError> {
+    dptree::entry()
+        .branch(Update::filter_message().chain(message_tree()))
+        .branch(Update::filter_edited_message().chain(message_tree()))
+        .branch(Update::filter_callback_query().endpoint(on_button))
+        .branch(Update::filter_inline_query().endpoint(on_inline_query))
+}
+
+fn message_tree() -> UpdateHandler<HandlerError> {
+    dptree::entry()
+        .branch(dptree::filter(refused).endpoint(refuse))
+        .branch(
+            dptree::filter(allowed).chain(
+                dptree::entry()
+                    .branch(teloxide::filter_command::<Command, _>().endpoint(on_command))
+                    .branch(dptree::filter_map(question_for_me).endpoint(on_question))
+                    .branch(
+                        dptree::filter(|msg: Message| msg.chat.is_private()).endpoint(on_other),
+                    ),
+            ),
+        )
+}
+
+/// Whether a message is addressed to the bot: anything in a private chat; in a group, a
+/// command, a mention, or a reply to the bot.
+fn addressed(msg: &Message, me: &Me) -> bool {
+    if msg.chat.is_private() {
+        return true;
+    }
+    let text = msg.text().unwrap_or_default();
+    text.starts_with('/') || mentions(text, me.username()) || replies_to_me(msg, me)
+}
+
+fn mentions(text: &str, username: &str) -> bool {
+    let mention = format!("@{}", username.to_lowercase());
+    text.to_lowercase().contains(&mention)
+}
+
+fn replies_to_me(msg: &Message, me: &Me) -> bool {
+    msg.reply_to_message()
+        .and_then(|m| m.from.as_ref())
+        .is_some_and(|u| u.id == me.id)
+}
+
+fn allowed(msg: Message, shared: Arc<Shared>) -> bool {
+    shared.allows_chat(msg.chat.id)
+}
+
+fn refused(msg: Message, me: Me, shared: Arc<Shared>) -> bool {
+    !shared.allows_chat(msg.chat.id) && addressed(&msg, &me)
+}
+
+/// The question in a message: the text without a leading `/ask` (or `/ask@bot`) and without
+/// mentions of the bot.
+#[must_use]
+pub fn question_text(text: &str, username: &str) -> String {
+    let mut t = text.trim();
+    if let Some(rest) = t.strip_prefix("/ask") {
+        let rest = rest.strip_prefix('@').map_or(rest, |r| {
+            r.split_once(char::is_whitespace).map_or("", |(_, q)| q)
+        });
+        t = rest.trim();
+    }
+    let mention = format!("@{username}");
+    let mut out = String::new();
+    for word in t.split_whitespace() {
+        if !word.eq_ignore_ascii_case(&mention) {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(word);
+        }
+    }
+    out
+}
+
+fn question_for_me(msg: Message, me: Me) -> Option<Asked> {
+    let text = msg.text()?;
+    if text.starts_with('/') {
+        return None;
+    }
+    let addressed_in_group = mentions(text, me.username()) || replies_to_me(&msg, &me);
+    if !msg.chat.is_private() && !addressed_in_group {
+        return None;
+    }
+    let q = question_text(text, me.username());
+    (!q.is_empty()).then_some(Asked(q))
+}
+
+async fn refuse(bot: Tg, msg: Message) -> HandlerResult {
+    log::info!("refused chat {}", msg.chat.id);
+    reply(&bot, &msg, &replies::refusal(), None).await?;
+    Ok(())
+}
+
+async fn on_command(bot: Tg, msg: Message, cmd: Command, shared: Arc<Shared>) -> HandlerResult {
+    let commands = Command::descriptions().to_string();
+    match cmd {
+        Command::Start => reply(&bot, &msg, &replies::start(&commands), None).await?,
+        Command::Help => reply(&bot, &msg, &replies::help(&commands), None).await?,
+        Command::Ask(q) if q.trim().is_empty() => {
+            reply(&bot, &msg, &replies::ask_what(), None).await?
+        }
+        Command::Ask(q) => return answer(&bot, &msg, q.trim(), &shared).await,
+        Command::Articles => {
+            let index = shared.engine.index();
+            reply(&bot, &msg, &replies::articles(index), None).await?
+        }
+        Command::About => {
+            let index = shared.engine.index();
+            reply(&bot, &msg, &replies::about(index), None).await?
+        }
+    };
+    Ok(())
+}
+
+async fn on_question(bot: Tg, msg: Message, asked: Asked, shared: Arc<Shared>) -> HandlerResult {
+    answer(&bot, &msg, &asked.0, &shared).await
+}
+
+/// Anything else in a private chat: an unknown command, or not text at all.
+async fn on_other(bot: Tg, msg: Message) -> HandlerResult {
+    let text = if msg.text().is_some_and(|t| t.starts_with('/')) {
+        replies::unknown_command()
+    } else {
+        replies::not_text()
+    };
+    reply(&bot, &msg, &text, None).await?;
+    Ok(())
+}
+
+/// Answers a question with the best quote, and buttons for more quotes and the context.
+async fn answer(bot: &Tg, msg: &Message, question: &str, shared: &Shared) -> HandlerResult {
+    let start = Instant::now();
+    let engine = &shared.engine;
+    let answers = engine.ask_with(question, 1, engine.config().min_score);
+    let keyboard = answers
+        .first()
+        .map(|a| keyboard(a, engine.index().generation(), 1, None));
+    let text = replies::answer(&answers);
+    reply(bot, msg, &text, keyboard).await?;
+    log::info!(
+        "answered chat {} in {:.1} ms, score {}",
+        msg.chat.id,
+        start.elapsed().as_secs_f64() * 1000.0,
+        answers
+            .first()
+            .map_or_else(|| "none".to_string(), |a| format!("{:.2}", a.score))
+    );
+    log::debug!("question in chat {}: {question:?}", msg.chat.id);
+    Ok(())
+}
+
+/// "More" and "Context" under an answer. `question` rides in "More" for inline messages.
+fn keyboard(
+    answer: &Answer,
+    generation: u64,
+    shown: usize,
+    question: Option<&str>,
+) -> InlineKeyboardMarkup {
+    let mut row = Vec::new();
+    let more = Button::More {
+        generation,
+        shown: shown as u32,
+        question: question.map(str::to_string),
+    };
+    if let Some(data) = more.encode() {
+        row.push(InlineKeyboardButton::callback("More", data));
+    }
+    let context = Button::Context {
+        generation,
+        sentence: answer.sentence,
+    };
+    if let Some(data) = context.encode() {
+        row.push(InlineKeyboardButton::callback("Context", data));
+    }
+    InlineKeyboardMarkup::new([row])
+}
+
+/// Sends `text` as a reply to `msg` (HTML), with retries.
+async fn reply(
+    bot: &Tg,
+    msg: &Message,
+    text: &Rich,
+    keyboard: Option<InlineKeyboardMarkup>,
+) -> Result<Message, teloxide::RequestError> {
+    let mut request = bot
+        .send_message(msg.chat.id, text.render(Format::Html))
+        .parse_mode(ParseMode::Html)
+        .reply_parameters(ReplyParameters::new(msg.id).allow_sending_without_reply());
+    if let Some(k) = keyboard {
+        request = request.reply_markup(k);
+    }
+    retry::send(request).await
+}
+
+async fn on_button(bot: Tg, q: CallbackQuery, me: Me, shared: Arc<Shared>) -> HandlerResult {
+    let chat = q
+        .regular_message()
+        .map_or(ChatId(q.from.id.0 as i64), |m| m.chat.id);
+    if !shared.allows_chat(chat) {
+        let refusal = replies::refusal().render(Format::Plain);
+        retry::send(bot.answer_callback_query(q.id.clone()).text(refusal)).await?;
+        return Ok(());
+    }
+    let index = shared.engine.index();
+    let outcome = match q.data.as_deref().and_then(Button::decode) {
+        None => Err(replies::out_of_date()),
+        Some(Button::Context {
+            generation,
+            sentence,
+        }) => replies::context(index, sentence, generation)
+            .map(|text| (text, None))
+            .ok_or_else(replies::out_of_date),
+        Some(Button::More {
+            shown, question, ..
+        }) => {
+            let question = question.or_else(|| {
+                let asked = q.regular_message()?.reply_to_message()?.text()?;
+                Some(question_text(asked, me.username())).filter(|s| !s.is_empty())
+            });
+            match question {
+                None => Err(replies::out_of_date()),
+                Some(question) => {
+                    let shown = shown as usize;
+                    let engine = &shared.engine;
+                    let next: Vec<Answer> = engine
+                        .ask_with(&question, shown + MORE_ANSWERS, 0.0)
+                        .into_iter()
+                        .skip(shown)
+                        .collect();
+                    let inline = q.inline_message_id.is_some();
+                    let keyboard = (next.len() == MORE_ANSWERS).then(|| {
+                        keyboard(
+                            next.last().expect("three answers"),
+                            index.generation(),
+                            shown + MORE_ANSWERS,
+                            inline.then_some(question.as_str()),
+                        )
+                    });
+                    Ok((replies::more(&next, shown + 1), keyboard))
+                }
+            }
+        }
+    };
+    match outcome {
+        Err(note) => {
+            retry::send(
+                bot.answer_callback_query(q.id.clone())
+                    .text(note.render(Format::Plain))
+                    .show_alert(true),
+            )
+            .await?;
+        }
+        Ok((text, keyboard)) => {
+            retry::send(bot.answer_callback_query(q.id.clone())).await?;
+            if let Some(m) = q.regular_message() {
+                reply(&bot, m, &text, keyboard).await?;
+            } else if let Some(id) = &q.inline_message_id {
+                let mut request = bot
+                    .edit_message_text_inline(id.clone(), text.render(Format::Html))
+                    .parse_mode(ParseMode::Html);
+                if let Some(k) = keyboard {
+                    request = request.reply_markup(k);
+                }
+                retry::send(request).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn on_inline_query(bot: Tg, q: InlineQuery, shared: Arc<Shared>) -> HandlerResult {
+    let start = Instant::now();
+    let query = q.query.trim();
+    let permitted = shared.allows_chat(ChatId(q.from.id.0 as i64));
+    let answers = if query.is_empty() || !permitted {
+        Vec::new()
+    } else {
+        let engine = &shared.engine;
+        engine.ask_with(query, INLINE_ANSWERS, engine.config().min_score)
+    };
+    let generation = shared.engine.index().generation();
+    let results: Vec<InlineQueryResult> = answers
+        .iter()
+        .map(|a| {
+            let text = replies::answer(std::slice::from_ref(a)).render(Format::Html);
+            let title: String = a.quote.chars().take(100).collect();
+            InlineQueryResult::Article(
+                InlineQueryResultArticle::new(
+                    format!("{generation:x}-{}", a.sentence),
+                    title,
+                    InputMessageContent::Text(
+                        InputMessageContentText::new(text).parse_mode(ParseMode::Html),
+                    ),
+                )
+                .description(a.citation())
+                .reply_markup(keyboard(a, generation, 1, Some(query))),
+            )
+        })
+        .collect();
+    let mut request = bot
+        .answer_inline_query(q.id.clone(), results)
+        .cache_time(10);
+    if !shared.config.allowed_chats.is_empty() {
+        request = request.is_personal(true);
+    }
+    retry::send(request).await?;
+    if !query.is_empty() {
+        log::info!(
+            "answered inline query of user {} in {:.1} ms, {} quotes",
+            q.from.id,
+            start.elapsed().as_secs_f64() * 1000.0,
+            answers.len()
+        );
+        log::debug!("inline question: {query:?}");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn questions_lose_the_command_and_the_mention() {
+        let me = "quotebot";
+        assert_eq!(question_text("/ask grain exports", me), "grain exports");
+        assert_eq!(
+            question_text("/ask@quotebot grain exports", me),
+            "grain exports"
+        );
+        assert_eq!(
+            question_text("@QuoteBot what about grain?", me),
+            "what about grain?"
+        );
+        assert_eq!(
+            question_text("what about grain, @quotebot", me),
+            "what about grain,"
+        );
+        assert_eq!(
+            question_text("what about grain @quotebot", me),
+            "what about grain"
+        );
+        assert_eq!(question_text("/ask", me), "");
+    }
+
+    #[test]
+    fn help_comes_from_the_command_docs() {
+        let help = Command::descriptions().to_string();
+        for c in ["/start", "/help", "/ask", "/articles", "/about"] {
+            assert!(help.contains(c), "{help}");
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! The Telegram bot (`quotebot telegram`): the engine's answers in private chats, in groups and
+//! inline. Long polling through teloxide, with its `Throttle` adaptor for Telegram's rate
+//! limits; replies that hit a passing fault are sent again ([`retry`]); the token is kept out
+//! of every log line ([`redact`]).
+//!
+//! Start-up: `getMe` is retried with a growing pause (each failure logged) until it answers,
+//! except when Telegram refuses the token, which is an error at once. The commands are then
+//! registered with `setMyCommands`, and updates are dispatched until the shutdown signal.
+
+pub mod callback;
+pub mod handlers;
+pub mod redact;
+pub mod retry;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use teloxide::ApiError;
+use teloxide::RequestError;
+use teloxide::adaptors::throttle::Limits;
+use teloxide::error_handlers::LoggingErrorHandler;
+use teloxide::prelude::*;
+use teloxide::types::Me;
+use teloxide::update_listeners::Polling;
+use teloxide::utils::command::BotCommands;
+
+use crate::config::TelegramConfig;
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+
+pub use handlers::{Command, Shared, schema};
+
+/// How long one `getUpdates` long poll may wait for updates.
+pub const POLL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The pause after the `n`-th failure in a row (of `getUpdates`, or of `getMe` at start-up):
+/// half a second, doubling, at most thirty seconds.
+#[must_use]
+pub fn backoff(failures: u32) -> Duration {
+    Duration::from_millis(500u64.saturating_mul(1 << failures.min(6))).min(Duration::from_secs(30))
+}
+
+/// A bot for `token`, talking to `api_url` (Telegram's own when `None`).
+pub fn bot(token: &str, api_url: Option<url::Url>) -> Bot {
+    let bot = Bot::new(token);
+    match api_url {
+        Some(url) => bot.set_api_url(url),
+        None => bot,
+    }
+}
+
+fn telegram_error(e: &RequestError) -> Error {
+    Error::Telegram {
+        message: redact::redact(&e.to_string()).into_owned(),
+    }
+}
+
+/// `getMe`, retried until it answers or the token is refused.
+async fn wait_for_me(bot: &Bot) -> Result<Me> {
+    let mut failures = 0;
+    loop {
+        match bot.get_me().send().await {
+            Ok(me) => return Ok(me),
+            Err(RequestError::Api(ApiError::InvalidToken)) => {
+                return Err(Error::TelegramAuth);
+            }
+            Err(e) => {
+                let pause = backoff(failures);
+                log::warn!(
+                    "cannot reach the Telegram Bot API ({}); trying again in {pause:?}",
+                    redact::redact(&e.to_string())
+                );
+                tokio::time::sleep(pause).await;
+                failures = failures.saturating_add(1);
+            }
+        }
+    }
+}
+
+/// Runs the bot until `shutdown` completes (then it finishes the updates in hand and
+/// returns `Ok`).
+pub async fn run(
+    bot: Bot,
+    engine: Arc<Engine>,
+    config: TelegramConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let shutdown = futures_shutdown(shutdown);
+    let me = tokio::select! {
+        me = wait_for_me(&bot) => me?,
+        () = shutdown.wait() => return Ok(()),
+    };
+    log::info!(
+        "@{} is answering from {} articles ({} sentences)",
+        me.username(),
+        engine.index().articles().len(),
+        engine.index().sentence_count()
+    );
+    if let Err(e) = retry::send(bot.set_my_commands(Command::bot_commands())).await {
+        log::warn!(
+            "could not register the commands: {}",
+            redact::redact(&e.to_string())
+        );
+    }
+
+    let throttled = bot.throttle(Limits::default());
+    let listener = Polling::builder(throttled.clone())
+        .timeout(POLL_TIMEOUT)
+        .backoff_strategy(backoff)
+        .delete_webhook()
+        .await
+        .build();
+    let shared = Arc::new(Shared { engine, config });
+    let mut dispatcher = Dispatcher::builder(throttled, schema())
+        .dependencies(dptree::deps![shared])
+        .default_handler(|_| async {})
+        .error_handler(LoggingErrorHandler::with_custom_text(
+            "handling an update failed",
+        ))
+        .build();
+
+    let token = dispatcher.shutdown_token();
+    let stopper = tokio::spawn(async move {
+        shutdown.wait().await;
+        log::info!("stopping: finishing the updates in hand");
+        loop {
+            match token.shutdown() {
+                Ok(done) => {
+                    done.await;
+                    break;
+                }
+                // Not dispatching yet: try again in a moment.
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    });
+    let result = dispatcher
+        .try_dispatch_with_listener(
+            listener,
+            LoggingErrorHandler::with_custom_text("getting updates failed"),
+        )
+        .await;
+    stopper.abort();
+    result.map_err(|e| telegram_error(&e))?;
+    log::info!("stopped");
+    Ok(())
+}
+
+/// A shutdown signal that several tasks can wait for.
+struct ShutdownSignal(tokio::sync::watch::Receiver<bool>);
+
+impl ShutdownSignal {
+    async fn wait(&self) {
+        let mut rx = self.0.clone();
+        let _ = rx.wait_for(|&stop| stop).await;
+    }
+}
+
+fn futures_shutdown(shutdown: impl Future<Output = ()> + Send + 'static) -> ShutdownSignal {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = tx.send(true);
+    });
+    ShutdownSignal(rx)
+}
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM.
+pub async fn signals() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(e) => {
+                log::warn!("cannot listen for SIGTERM: {e}");
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => log::info!("SIGINT received"),
+            _ = term.recv() => log::info!("SIGTERM received"),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        log::info!("Ctrl-C received");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert_eq!(backoff(0), Duration::from_millis(500));
+        assert_eq!(backoff(1), Duration::from_secs(1));
+        assert_eq!(backoff(5), Duration::from_secs(16));
+        assert_eq!(backoff(6), Duration::from_secs(30));
+        assert_eq!(backoff(100), Duration::from_secs(30));
+    }
+}

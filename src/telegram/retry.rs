@@ -1,0 +1,87 @@
+//! Sending with retries: a reply that fails because of a passing fault — a network error, a
+//! server error (5xx), a flood-control 429 — is sent again after a growing pause, a bounded
+//! number of times, so that a hiccup loses no reply. Errors that would only repeat (a bad
+//! request, a bot blocked by the user) are returned at once.
+//!
+//! The `Throttle` adaptor already waits out `retry_after` of a 429 and resends; the 429 case
+//! here only matters if its retries run out. teloxide itself pauses ten seconds after a 5xx
+//! before it reports it.
+
+use std::time::Duration;
+
+use teloxide::ApiError;
+use teloxide::RequestError;
+use teloxide::requests::{Output, Request};
+
+/// Attempts per request, the first included.
+pub const ATTEMPTS: u32 = 5;
+
+/// The pause before the first retry; each one after doubles it.
+pub const FIRST_PAUSE: Duration = Duration::from_millis(500);
+
+/// Whether trying again may succeed.
+#[must_use]
+pub fn is_transient(e: &RequestError) -> bool {
+    match e {
+        RequestError::Network(_) | RequestError::InvalidJson { .. } | RequestError::Io(_) => true,
+        RequestError::RetryAfter(_) => true,
+        RequestError::Api(ApiError::Unknown(description)) => {
+            let d = description.to_ascii_lowercase();
+            [
+                "internal server error",
+                "bad gateway",
+                "service unavailable",
+                "gateway timeout",
+                "too many requests",
+                "timeout",
+            ]
+            .iter()
+            .any(|s| d.contains(s))
+        }
+        _ => false,
+    }
+}
+
+/// Sends `request`, retrying passing faults.
+pub async fn send<R>(request: R) -> Result<Output<R>, RequestError>
+where
+    R: Request<Err = RequestError>,
+{
+    let mut pause = FIRST_PAUSE;
+    let mut attempt = 1;
+    loop {
+        match request.send_ref().await {
+            Ok(output) => return Ok(output),
+            Err(e) if attempt < ATTEMPTS && is_transient(&e) => {
+                let wait = match &e {
+                    RequestError::RetryAfter(s) => s.duration().max(pause),
+                    _ => pause,
+                };
+                log::warn!("a request to Telegram failed ({e}); trying again in {wait:?}");
+                tokio::time::sleep(wait).await;
+                pause *= 2;
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_errors_are_transient_and_client_errors_are_not() {
+        assert!(is_transient(&RequestError::Api(ApiError::Unknown(
+            "Bad Gateway".into()
+        ))));
+        assert!(is_transient(&RequestError::Api(ApiError::Unknown(
+            "Internal Server Error".into()
+        ))));
+        assert!(!is_transient(&RequestError::Api(ApiError::BotBlocked)));
+        assert!(!is_transient(&RequestError::Api(ApiError::Unknown(
+            "Bad Request: message text is empty".into()
+        ))));
+    }
+}

@@ -1,0 +1,444 @@
+//! A fake Telegram Bot API server on 127.0.0.1 for the bot's tests: it serves the methods the
+//! bot calls, hands out updates the test pushes, records every call with the time it arrived,
+//! and misbehaves on cue (a status code, `retry_after`, a dropped connection, malformed JSON,
+//! a delay) so that faults can be tested. HTTP/1.1 with keep-alive, by hand: the bot's client
+//! sends small JSON POSTs.
+
+#![allow(dead_code)]
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+
+/// The bot's user id and username on the fake server.
+pub const BOT_ID: i64 = 4242;
+pub const BOT_USERNAME: &str = "quotebot_test_bot";
+
+/// What a call is answered with instead of the normal result.
+#[derive(Clone, Debug)]
+pub enum Fault {
+    /// An HTTP status with a Telegram error body (`{"ok":false,"error_code":…}`).
+    Status(u16, &'static str),
+    /// 429 Too Many Requests with `retry_after` seconds.
+    RetryAfter(u64),
+    /// Close the connection without answering (before the request is acted on).
+    Drop,
+    /// A 200 answer whose body is not JSON.
+    MalformedJson,
+    /// A 502 from a proxy: HTML, not JSON.
+    ProxyError,
+    /// Wait this long, then answer normally.
+    Delay(Duration),
+}
+
+/// A call the bot made.
+#[derive(Clone, Debug)]
+pub struct Call {
+    pub method: String,
+    pub body: Value,
+    pub at: Instant,
+    /// Whether it was answered normally (not with a fault).
+    pub served: bool,
+}
+
+#[derive(Default)]
+struct State {
+    updates: Vec<Value>,
+    next_update_id: i64,
+    next_message_id: i64,
+    calls: Vec<Call>,
+    faults: HashMap<String, VecDeque<Fault>>,
+    requests_seen_paths: Vec<String>,
+}
+
+/// The server. Dropping it does not stop it: it lives as long as the test's runtime.
+#[derive(Clone)]
+pub struct FakeApi {
+    pub port: u16,
+    state: Arc<Mutex<State>>,
+    changed: Arc<Notify>,
+}
+
+impl FakeApi {
+    /// Starts a server on a free port of 127.0.0.1.
+    pub async fn start() -> FakeApi {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1");
+        let port = listener.local_addr().unwrap().port();
+        let api = FakeApi {
+            port,
+            state: Arc::new(Mutex::new(State {
+                next_update_id: 1,
+                next_message_id: 1000,
+                ..State::default()
+            })),
+            changed: Arc::new(Notify::new()),
+        };
+        let server = api.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let api = server.clone();
+                tokio::spawn(async move { api.serve(stream).await });
+            }
+        });
+        api
+    }
+
+    /// The base URL for `TELOXIDE_API_URL`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Queues an update (its `update_id` is filled in); returns the id.
+    pub fn push(&self, mut update: Value) -> i64 {
+        let mut s = self.state.lock().unwrap();
+        let id = s.next_update_id;
+        s.next_update_id += 1;
+        update["update_id"] = json!(id);
+        s.updates.push(update);
+        drop(s);
+        self.changed.notify_waiters();
+        id
+    }
+
+    /// Makes the next call of `method` fail with `fault` (faults queue up in order).
+    pub fn fault(&self, method: &str, fault: Fault) {
+        self.state
+            .lock()
+            .unwrap()
+            .faults
+            .entry(method.to_string())
+            .or_default()
+            .push_back(fault);
+    }
+
+    /// Every call so far.
+    pub fn calls(&self) -> Vec<Call> {
+        self.state.lock().unwrap().calls.clone()
+    }
+
+    /// Calls of `method` answered normally.
+    pub fn served(&self, method: &str) -> Vec<Call> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c.method == method && c.served)
+            .collect()
+    }
+
+    /// Every request path seen (they carry the token: for checking the bot used it).
+    pub fn paths(&self) -> Vec<String> {
+        self.state.lock().unwrap().requests_seen_paths.clone()
+    }
+
+    /// Waits until `count` calls of `method` that satisfy `pred` were served, or panics after
+    /// `timeout`.
+    pub async fn wait_for(
+        &self,
+        method: &str,
+        count: usize,
+        timeout: Duration,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Vec<Call> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let found: Vec<Call> = self
+                .served(method)
+                .into_iter()
+                .filter(|c| pred(&c.body))
+                .collect();
+            if found.len() >= count {
+                return found;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "waited {timeout:?} for {count} {method} calls, got {}: {:#?}",
+                    found.len(),
+                    self.calls()
+                        .iter()
+                        .map(|c| (&c.method, c.served, &c.body))
+                        .collect::<Vec<_>>()
+                );
+            }
+            let notified = self.changed.notified();
+            let _ = tokio::time::timeout(Duration::from_millis(50), notified).await;
+        }
+    }
+
+    async fn serve(&self, mut stream: TcpStream) {
+        let mut buf = Vec::new();
+        loop {
+            let Some((head_end, content_length)) = read_head(&mut stream, &mut buf).await else {
+                return;
+            };
+            while buf.len() < head_end + content_length {
+                let mut chunk = [0u8; 8192];
+                match stream.read(&mut chunk).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+            let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+            let body_bytes = buf[head_end..head_end + content_length].to_vec();
+            buf.drain(..head_end + content_length);
+            let path = head.split_whitespace().nth(1).unwrap_or("").to_string();
+            // teloxide writes method names capitalized (`GetMe`); Telegram ignores the case.
+            let method = lower_first(path.rsplit('/').next().unwrap_or(""));
+            let body: Value = serde_json::from_slice(&body_bytes).unwrap_or(Value::Null);
+            let fault = {
+                let mut s = self.state.lock().unwrap();
+                s.requests_seen_paths.push(path.clone());
+                s.faults.get_mut(&method).and_then(VecDeque::pop_front)
+            };
+            let response = match fault {
+                Some(Fault::Drop) => {
+                    self.record(&method, body, false);
+                    return;
+                }
+                Some(Fault::Delay(d)) => {
+                    tokio::time::sleep(d).await;
+                    self.answer(&method, &body).await
+                }
+                Some(f) => {
+                    self.record(&method, body, false);
+                    fault_response(&f)
+                }
+                None => self.answer(&method, &body).await,
+            };
+            if stream.write_all(response.as_bytes()).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    fn record(&self, method: &str, body: Value, served: bool) {
+        self.state.lock().unwrap().calls.push(Call {
+            method: method.to_string(),
+            body,
+            at: Instant::now(),
+            served,
+        });
+        self.changed.notify_waiters();
+    }
+
+    async fn answer(&self, method: &str, body: &Value) -> String {
+        let result = match method {
+            "getUpdates" => {
+                let offset = body["offset"].as_i64().unwrap_or(0);
+                let limit = body["limit"].as_u64().unwrap_or(100) as usize;
+                // Long polling, briefly: wait a little for updates when there are none.
+                let deadline = Instant::now() + Duration::from_millis(200);
+                loop {
+                    let ready: Vec<Value> = {
+                        let mut s = self.state.lock().unwrap();
+                        s.updates
+                            .retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);
+                        s.updates.iter().take(limit).cloned().collect()
+                    };
+                    if !ready.is_empty() || Instant::now() > deadline {
+                        break json!(ready);
+                    }
+                    let notified = self.changed.notified();
+                    let _ = tokio::time::timeout(Duration::from_millis(50), notified).await;
+                }
+            }
+            "getMe" => json!({
+                "id": BOT_ID, "is_bot": true, "first_name": "Quotebot", "username": BOT_USERNAME,
+                "can_join_groups": true, "can_read_all_group_messages": false,
+                "supports_inline_queries": true, "has_main_web_app": false,
+            }),
+            "getWebhookInfo" => {
+                json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0})
+            }
+            "sendMessage" => {
+                let id = {
+                    let mut s = self.state.lock().unwrap();
+                    s.next_message_id += 1;
+                    s.next_message_id
+                };
+                let chat_id = body["chat_id"].as_i64().unwrap_or(0);
+                json!({
+                    "message_id": id,
+                    "date": 1_700_000_000,
+                    "chat": chat_json(chat_id),
+                    "from": bot_user(),
+                    "text": body["text"].as_str().unwrap_or(""),
+                })
+            }
+            "editMessageText" => {
+                if body.get("inline_message_id").is_some() {
+                    json!(true)
+                } else {
+                    json!({
+                        "message_id": body["message_id"].as_i64().unwrap_or(0),
+                        "date": 1_700_000_000,
+                        "chat": chat_json(body["chat_id"].as_i64().unwrap_or(0)),
+                        "text": body["text"].as_str().unwrap_or(""),
+                    })
+                }
+            }
+            _ => json!(true),
+        };
+        self.record(method, body.clone(), true);
+        let text = json!({"ok": true, "result": result}).to_string();
+        http_response(200, "application/json", &text)
+    }
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_lowercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+fn chat_json(chat_id: i64) -> Value {
+    if chat_id < 0 {
+        json!({"id": chat_id, "type": "supergroup", "title": "Test group"})
+    } else {
+        json!({"id": chat_id, "type": "private", "first_name": "Tester"})
+    }
+}
+
+fn bot_user() -> Value {
+    json!({"id": BOT_ID, "is_bot": true, "first_name": "Quotebot", "username": BOT_USERNAME})
+}
+
+fn http_response(status: u16, content_type: &str, body: &str) -> String {
+    let reason = match status {
+        200 => "OK",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        _ => "Error",
+    };
+    format!(
+        "HTTP/1.1 {status} {reason}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+fn fault_response(f: &Fault) -> String {
+    match f {
+        Fault::Status(code, description) => http_response(
+            *code,
+            "application/json",
+            &json!({"ok": false, "error_code": code, "description": description}).to_string(),
+        ),
+        Fault::RetryAfter(secs) => http_response(
+            429,
+            "application/json",
+            &json!({"ok": false, "error_code": 429,
+                    "description": format!("Too Many Requests: retry after {secs}"),
+                    "parameters": {"retry_after": secs}})
+            .to_string(),
+        ),
+        Fault::MalformedJson => http_response(200, "application/json", "{\"ok\": tru"),
+        Fault::ProxyError => http_response(
+            502,
+            "text/html",
+            "<html><body>502 Bad Gateway</body></html>",
+        ),
+        Fault::Drop | Fault::Delay(_) => unreachable!("handled before"),
+    }
+}
+
+/// Reads until the end of a request's head; returns where the body starts and its length.
+async fn read_head(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<(usize, usize)> {
+    loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..i]).to_lowercase();
+            let length = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            return Some((i + 4, length));
+        }
+        let mut chunk = [0u8; 8192];
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+/// A text message update from a user in a private chat (`chat > 0`) or a group (`chat < 0`).
+pub fn message(chat: i64, user: i64, message_id: i64, text: &str) -> Value {
+    json!({"message": {
+        "message_id": message_id, "date": 1_700_000_000,
+        "chat": chat_json(chat),
+        "from": {"id": user, "is_bot": false, "first_name": "Tester"},
+        "text": text,
+    }})
+}
+
+/// A message that replies to `reply_to` (a message object).
+pub fn reply_message(chat: i64, user: i64, message_id: i64, text: &str, reply_to: Value) -> Value {
+    let mut m = message(chat, user, message_id, text);
+    m["message"]["reply_to_message"] = reply_to;
+    m
+}
+
+/// An edited text message.
+pub fn edited(chat: i64, user: i64, message_id: i64, text: &str) -> Value {
+    let m = message(chat, user, message_id, text);
+    json!({"edited_message": m["message"].clone()})
+}
+
+/// A sticker (no text) in a chat.
+pub fn sticker(chat: i64, user: i64, message_id: i64) -> Value {
+    json!({"message": {
+        "message_id": message_id, "date": 1_700_000_000,
+        "chat": chat_json(chat),
+        "from": {"id": user, "is_bot": false, "first_name": "Tester"},
+        "sticker": {"file_id": "f", "file_unique_id": "u", "type": "regular",
+                    "width": 512, "height": 512, "is_animated": false, "is_video": false},
+    }})
+}
+
+/// A press of a button under the bot's message `message` (which replied to `question`).
+pub fn button_press(user: i64, data: &str, message: Value) -> Value {
+    json!({"callback_query": {
+        "id": format!("cb{}", data.len()),
+        "from": {"id": user, "is_bot": false, "first_name": "Tester"},
+        "chat_instance": "ci", "data": data, "message": message,
+    }})
+}
+
+/// A press of a button under a message sent inline (no message, an inline message id).
+pub fn inline_button_press(user: i64, data: &str) -> Value {
+    json!({"callback_query": {
+        "id": "cbinline",
+        "from": {"id": user, "is_bot": false, "first_name": "Tester"},
+        "chat_instance": "ci", "data": data, "inline_message_id": "im1",
+    }})
+}
+
+/// An inline query.
+pub fn inline_query(user: i64, query: &str) -> Value {
+    json!({"inline_query": {
+        "id": "iq1", "from": {"id": user, "is_bot": false, "first_name": "Tester"},
+        "query": query, "offset": "",
+    }})
+}
+
+/// The message object the bot sent in a `sendMessage` call (as Telegram would show it),
+/// replying to `question`.
+pub fn sent_message(call: &Call, message_id: i64, question: Value) -> Value {
+    let chat = call.body["chat_id"].as_i64().unwrap_or(0);
+    json!({
+        "message_id": message_id, "date": 1_700_000_000, "chat": chat_json(chat),
+        "from": bot_user(), "text": call.body["text"],
+        "reply_to_message": question,
+    })
+}

@@ -1,0 +1,398 @@
+//! The bot through its real dispatcher, against a fake Bot API server on 127.0.0.1
+//! (`tests/common`): questions in private chats and groups, commands, buttons, inline mode,
+//! the allow-list, escaping. Waiting for a reply uses a generous timeout; nothing here asserts
+//! that anything is fast.
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use common::{FakeApi, button_press, inline_button_press, inline_query, message, sent_message};
+use quotebot::config::TelegramConfig;
+use quotebot::{Engine, SearchConfig};
+
+const WAIT: Duration = Duration::from_secs(30);
+const TOKEN: &str = "123456:TEST-secret-token-abcdef";
+
+struct Bot {
+    api: FakeApi,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<quotebot::Result<()>>,
+}
+
+impl Bot {
+    async fn start_with(corpus: &Path, config: TelegramConfig) -> Bot {
+        let api = FakeApi::start().await;
+        let (engine, problems) = Engine::load(corpus, SearchConfig::default()).unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+        let bot = quotebot::telegram::bot(TOKEN, Some(api.url().parse().unwrap()));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(quotebot::telegram::run(
+            bot,
+            Arc::new(engine),
+            config,
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        api.wait_for("setMyCommands", 1, WAIT, |_| true).await;
+        Bot {
+            api,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    async fn start(config: TelegramConfig) -> Bot {
+        Bot::start_with(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus"),
+            config,
+        )
+        .await
+    }
+
+    /// Sends an update and waits for the `n`-th reply to `chat` (counting from 1).
+    async fn reply_in(&self, chat: i64, n: usize, update: Value) -> common::Call {
+        self.api.push(update);
+        let replies = self
+            .api
+            .wait_for("sendMessage", n, WAIT, |b| b["chat_id"] == chat)
+            .await;
+        replies[n - 1].clone()
+    }
+
+    async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        let result = tokio::time::timeout(WAIT, self.task).await;
+        assert!(
+            matches!(result, Ok(Ok(Ok(())))),
+            "the bot stops cleanly: {result:?}"
+        );
+    }
+}
+
+fn text(call: &common::Call) -> String {
+    call.body["text"].as_str().unwrap_or_default().to_string()
+}
+
+fn buttons(call: &common::Call) -> Vec<(String, String)> {
+    call.body["reply_markup"]["inline_keyboard"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row.as_array().cloned().unwrap_or_default())
+        .map(|b| {
+            (
+                b["text"].as_str().unwrap_or_default().to_string(),
+                b["callback_data"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_questions_are_answered_with_the_quote_bold_words_and_buttons() {
+    let bot = Bot::start(TelegramConfig::default()).await;
+    let reply = bot
+        .reply_in(
+            10,
+            1,
+            message(10, 10, 77, "What did Mishustin say about grain?"),
+        )
+        .await;
+    let t = text(&reply);
+    assert!(
+        t.starts_with(
+            "“Once the <b>grain</b> export is concluded, Iran can become a <b>grain</b> hub"
+        ),
+        "{t}"
+    );
+    assert!(
+        t.ends_with("— Iran and Russia vow to expand cooperation, 30 September 2024"),
+        "{t}"
+    );
+    assert_eq!(reply.body["parse_mode"], "HTML");
+    assert_eq!(reply.body["reply_parameters"]["message_id"], 77);
+    let b = buttons(&reply);
+    assert_eq!(
+        b.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>(),
+        ["More", "Context"],
+        "{b:?}"
+    );
+    assert!(b.iter().all(|(_, d)| d.len() <= 64), "{b:?}");
+
+    // A question full of typos finds the same sentence.
+    let reply = bot
+        .reply_in(
+            11,
+            1,
+            message(11, 11, 5, "wat did mishustn say abot grian export"),
+        )
+        .await;
+    assert!(
+        text(&reply).contains("<b>grain</b> hub in the region"),
+        "{}",
+        text(&reply)
+    );
+
+    // Nothing in the articles: a friendly "not found" with a hint, no buttons.
+    let reply = bot
+        .reply_in(12, 1, message(12, 12, 6, "What is the capital of France?"))
+        .await;
+    assert!(text(&reply).contains("found nothing") && text(&reply).contains("/articles"));
+    assert!(buttons(&reply).is_empty());
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_and_other_messages() {
+    let bot = Bot::start(TelegramConfig::default()).await;
+    let start = text(&bot.reply_in(20, 1, message(20, 20, 1, "/start")).await);
+    assert!(
+        start.starts_with("Hi!") && start.contains("/ask"),
+        "{start}"
+    );
+    let help = text(&bot.reply_in(21, 1, message(21, 21, 1, "/help")).await);
+    for c in ["/start", "/help", "/ask", "/articles", "/about"] {
+        assert!(help.contains(c), "{help}");
+    }
+    let articles = text(&bot.reply_in(22, 1, message(22, 22, 1, "/articles")).await);
+    assert!(
+        articles.contains("30 September 2024 — Iran and Russia vow to expand cooperation"),
+        "{articles}"
+    );
+    let about = text(&bot.reply_in(23, 1, message(23, 23, 1, "/about")).await);
+    assert_eq!(
+        about,
+        "I know 1 article with 8 sentences; the newest is from 30 September 2024."
+    );
+    let ask = text(
+        &bot.reply_in(24, 1, message(24, 24, 1, "/ask Rasht-Astara railway"))
+            .await,
+    );
+    assert!(ask.contains("Rasht-Astara"), "{ask}");
+    let empty = text(&bot.reply_in(25, 1, message(25, 25, 1, "/ask")).await);
+    assert!(empty.contains("Ask a question after /ask"), "{empty}");
+    let unknown = text(&bot.reply_in(26, 1, message(26, 26, 1, "/frobnicate")).await);
+    assert!(unknown.contains("I don't know that command"), "{unknown}");
+    let sticker = text(&bot.reply_in(27, 1, common::sticker(27, 27, 1)).await);
+    assert_eq!(
+        sticker,
+        "Send me a question in words, and I'll quote the articles."
+    );
+    // An edited question is answered again.
+    let edited = text(
+        &bot.reply_in(28, 1, common::edited(28, 28, 9, "sanctions"))
+            .await,
+    );
+    assert!(edited.contains("<b>sanctions</b>"), "{edited}");
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn groups_answer_only_when_addressed() {
+    let bot = Bot::start(TelegramConfig::default()).await;
+    let group = -1001;
+    // Chatter and commands for other bots: silence.
+    bot.api
+        .push(message(group, 30, 1, "grain prices are up again"));
+    bot.api
+        .push(message(group, 30, 2, "/ask@some_other_bot grain"));
+    // Addressed: /ask@botname, a mention, a reply to the bot.
+    let r = bot
+        .reply_in(
+            group,
+            1,
+            message(group, 30, 3, "/ask@quotebot_test_bot grain export"),
+        )
+        .await;
+    assert!(text(&r).contains("<b>grain</b>"), "{}", text(&r));
+    let r = bot
+        .reply_in(
+            group,
+            2,
+            message(group, 31, 4, "@quotebot_test_bot what about sanctions?"),
+        )
+        .await;
+    assert!(text(&r).contains("<b>sanctions</b>"), "{}", text(&r));
+    let bot_message = sent_message(&r, 501, message(group, 31, 4, "x")["message"].clone());
+    let r = bot
+        .reply_in(
+            group,
+            3,
+            common::reply_message(group, 32, 5, "and the railway?", bot_message),
+        )
+        .await;
+    assert!(text(&r).contains("<b>railway</b>"), "{}", text(&r));
+    // Only the three addressed messages were answered.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let to_group = bot
+        .api
+        .served("sendMessage")
+        .into_iter()
+        .filter(|c| c.body["chat_id"] == group)
+        .count();
+    assert_eq!(to_group, 3);
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn more_and_context_buttons() {
+    let bot = Bot::start(TelegramConfig::default()).await;
+    let question = message(40, 40, 7, "Iran Russia cooperation");
+    let answer = bot.reply_in(40, 1, question.clone()).await;
+    let b = buttons(&answer);
+    let answer_message = sent_message(&answer, 900, question["message"].clone());
+
+    bot.api
+        .push(button_press(40, &b[1].1, answer_message.clone()));
+    let context = text(&bot.reply_in(40, 2, Value::Null).await);
+    assert!(context.contains("» <b>"), "{context}");
+    assert!(context.ends_with("— Iran and Russia vow to expand cooperation, 30 September 2024"));
+
+    bot.api.push(button_press(40, &b[0].1, answer_message));
+    let more = bot.reply_in(40, 3, Value::Null).await;
+    let more_text = text(&more);
+    assert!(
+        more_text.starts_with("2. “") && more_text.contains("\n\n3. “"),
+        "{more_text}"
+    );
+    assert!(
+        !more_text.contains(&text(&answer)[..40]),
+        "More shows other quotes"
+    );
+    let calls = bot
+        .api
+        .wait_for("answerCallbackQuery", 2, WAIT, |_| true)
+        .await;
+    assert_eq!(calls.len(), 2);
+
+    // A button from an older corpus says so.
+    bot.api.push(button_press(
+        40,
+        "c:1:3",
+        sent_message(&answer, 901, Value::Null),
+    ));
+    let alerts = bot
+        .api
+        .wait_for("answerCallbackQuery", 1, WAIT, |b| b["show_alert"] == true)
+        .await;
+    assert!(
+        alerts[0].body["text"]
+            .as_str()
+            .unwrap()
+            .contains("older version"),
+        "{:?}",
+        alerts[0].body
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inline_mode_offers_quotes_and_its_buttons_edit_the_message() {
+    let bot = Bot::start(TelegramConfig::default()).await;
+    bot.api.push(inline_query(50, "grain export"));
+    let calls = bot
+        .api
+        .wait_for("answerInlineQuery", 1, WAIT, |_| true)
+        .await;
+    let results = calls[0].body["results"].as_array().unwrap().clone();
+    assert!(!results.is_empty() && results.len() <= 5, "{results:?}");
+    let first = &results[0];
+    assert_eq!(first["type"], "article");
+    let content = first["input_message_content"]["message_text"]
+        .as_str()
+        .unwrap();
+    assert!(content.contains("<b>grain</b> hub"), "{content}");
+    assert_eq!(first["input_message_content"]["parse_mode"], "HTML");
+    let keyboard = first["reply_markup"]["inline_keyboard"][0]
+        .as_array()
+        .unwrap();
+    let context_data = keyboard.iter().find(|b| b["text"] == "Context").unwrap()["callback_data"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // A button pressed under the message sent inline: there is no chat message to reply to,
+    // so the inline message itself is edited.
+    bot.api.push(inline_button_press(50, &context_data));
+    let edits = bot.api.wait_for("editMessageText", 1, WAIT, |_| true).await;
+    assert_eq!(edits[0].body["inline_message_id"], "im1");
+    assert!(
+        edits[0].body["text"].as_str().unwrap().contains("» <b>"),
+        "{:?}",
+        edits[0].body
+    );
+
+    // An empty inline query gets no results.
+    bot.api.push(inline_query(51, "  "));
+    let calls = bot
+        .api
+        .wait_for("answerInlineQuery", 2, WAIT, |_| true)
+        .await;
+    assert_eq!(calls[1].body["results"], serde_json::json!([]));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chats_outside_the_allow_list_get_only_a_refusal() {
+    let config = TelegramConfig {
+        allowed_chats: vec![60],
+        ..TelegramConfig::default()
+    };
+    let bot = Bot::start(config).await;
+    let refused = text(
+        &bot.reply_in(61, 1, message(61, 61, 1, "grain export"))
+            .await,
+    );
+    assert_eq!(
+        refused,
+        "Sorry, I only answer in the chats I was set up for."
+    );
+    let allowed = text(
+        &bot.reply_in(60, 1, message(60, 60, 1, "grain export"))
+            .await,
+    );
+    assert!(allowed.contains("<b>grain</b>"), "{allowed}");
+    // A stranger's group chatter stays unanswered even with a refusal.
+    bot.api.push(message(-62, 62, 1, "grain is cheap"));
+    bot.api.push(inline_query(63, "grain"));
+    let inline = bot
+        .api
+        .wait_for("answerInlineQuery", 1, WAIT, |_| true)
+        .await;
+    assert_eq!(inline[0].body["results"], serde_json::json!([]));
+    let to_group = bot
+        .api
+        .served("sendMessage")
+        .into_iter()
+        .filter(|c| c.body["chat_id"] == -62)
+        .count();
+    assert_eq!(to_group, 0);
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quotes_with_html_characters_are_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("2024-10-01-markup.txt"),
+        "date 2024-10-01 The index rose 3 < 4 points & traders cheered <b>loudly</b> > before.",
+    )
+    .unwrap();
+    let bot = Bot::start_with(dir.path(), TelegramConfig::default()).await;
+    let t = text(
+        &bot.reply_in(70, 1, message(70, 70, 1, "traders cheered"))
+            .await,
+    );
+    assert!(
+        t.starts_with("“The index rose 3 &lt; 4 points &amp; <b>traders</b> <b>cheered</b> &lt;b&gt;loudly&lt;/b&gt; &gt; before.”"),
+        "{t}"
+    );
+    assert!(!t.contains("<b>loudly"), "{t}");
+    bot.stop().await;
+}
