@@ -50,9 +50,25 @@ pub fn bot(token: &str, api_url: Option<url::Url>) -> Bot {
     }
 }
 
+/// An error with its causes (`a: b: c`), the token masked.
+#[must_use]
+pub fn describe(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    redact::redact(&text).into_owned()
+}
+
 fn telegram_error(e: &RequestError) -> Error {
     Error::Telegram {
-        message: redact::redact(&e.to_string()).into_owned(),
+        message: describe(e),
     }
 }
 
@@ -69,7 +85,7 @@ async fn wait_for_me(bot: &Bot) -> Result<Me> {
                 let pause = backoff(failures);
                 log::warn!(
                     "cannot reach the Telegram Bot API ({}); trying again in {pause:?}",
-                    redact::redact(&e.to_string())
+                    describe(&e)
                 );
                 tokio::time::sleep(pause).await;
                 failures = failures.saturating_add(1);
@@ -98,10 +114,7 @@ pub async fn run(
         engine.index().sentence_count()
     );
     if let Err(e) = retry::send(bot.set_my_commands(Command::bot_commands())).await {
-        log::warn!(
-            "could not register the commands: {}",
-            redact::redact(&e.to_string())
-        );
+        log::warn!("could not register the commands: {}", describe(&e));
     }
 
     let throttled = bot.throttle(Limits::default());

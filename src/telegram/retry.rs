@@ -57,7 +57,10 @@ where
                     RequestError::RetryAfter(s) => s.duration().max(pause),
                     _ => pause,
                 };
-                log::warn!("a request to Telegram failed ({e}); trying again in {wait:?}");
+                log::warn!(
+                    "a request to Telegram failed ({}); trying again in {wait:?}",
+                    super::describe(&e)
+                );
                 tokio::time::sleep(wait).await;
                 pause *= 2;
                 attempt += 1;

@@ -1,0 +1,198 @@
+//! The built `quotebot telegram` binary against a fake Bot API server on 127.0.0.1
+//! (`TELOXIDE_API_URL`): a question is answered with the right quote and date even when
+//! `sendMessage` first fails with 429 (`retry_after`) and then 502; `getUpdates` failing with a
+//! dropped connection is survived; SIGINT ends the process with status 0; the token appears
+//! nowhere in its output. The time from update to reply on loopback is printed
+//! (`cargo test --test telegram_e2e -- --nocapture`), never asserted.
+
+mod common;
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{FakeApi, Fault, message};
+
+const TOKEN: &str = "987654:E2E-secret-token-ZYXWVUT";
+const WAIT: Duration = Duration::from_secs(60);
+
+fn spawn_bot(api: &FakeApi, token: Option<&str>) -> Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_quotebot"));
+    cmd.arg("telegram")
+        .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+        .env("TELOXIDE_API_URL", api.url())
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    match token {
+        Some(t) => cmd.env("TELOXIDE_TOKEN", t),
+        None => cmd.env_remove("TELOXIDE_TOKEN"),
+    };
+    cmd.spawn().expect("quotebot starts")
+}
+
+fn interrupt(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
+async fn wait_exit(mut child: Child) -> (std::process::ExitStatus, String) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut out = String::new();
+            child
+                .stdout
+                .take()
+                .unwrap()
+                .read_to_string(&mut out)
+                .unwrap();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut out)
+                .unwrap();
+            return (status, out);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the bot did not stop within {WAIT:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_answers_through_faults_and_stops_on_sigint() {
+    let api = FakeApi::start().await;
+    // The first two attempts to send a reply fail: flood control, then a bad gateway.
+    api.fault("sendMessage", Fault::RetryAfter(1));
+    api.fault("sendMessage", Fault::Status(502, "Bad Gateway"));
+    // And one long poll loses its connection.
+    api.fault("getUpdates", Fault::Drop);
+    let child = spawn_bot(&api, Some(TOKEN));
+
+    api.wait_for("setMyCommands", 1, WAIT, |_| true).await;
+    api.push(message(1, 1, 10, "What did Mishustin say about grain?"));
+    let replies = api
+        .wait_for("sendMessage", 1, WAIT, |b| b["chat_id"] == 1)
+        .await;
+    let text = replies[0].body["text"].as_str().unwrap();
+    assert!(
+        text.contains("<b>grain</b> hub in the region, he added."),
+        "{text}"
+    );
+    assert!(text.contains("30 September 2024"), "{text}");
+    let attempts = api
+        .calls()
+        .iter()
+        .filter(|c| c.method == "sendMessage" && c.body["chat_id"] == 1)
+        .count();
+    assert_eq!(attempts, 3, "429, 502, then delivered");
+
+    // Update-to-reply time on loopback: printed, not asserted.
+    let mut times = Vec::new();
+    let questions = 20;
+    for i in 0..questions {
+        let chat = 100 + i;
+        let start = Instant::now();
+        api.push(message(chat, chat, 1, "Rasht-Astara railway"));
+        api.wait_for("sendMessage", 1, WAIT, |b| b["chat_id"] == chat)
+            .await;
+        times.push(start.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    let delivered = api
+        .served("sendMessage")
+        .iter()
+        .filter(|c| c.body["chat_id"].as_i64().is_some_and(|c| c >= 100))
+        .count();
+    eprintln!(
+        "e2e: {delivered} replies delivered for {questions} questions; update to reply on loopback: median {:.1} ms, max {:.1} ms",
+        times[times.len() / 2],
+        times[times.len() - 1]
+    );
+    assert_eq!(delivered, questions as usize);
+
+    interrupt(&child);
+    let (status, output) = wait_exit(child).await;
+    assert_eq!(status.code(), Some(0), "{output}");
+    assert!(!output.contains(TOKEN), "the token leaked:\n{output}");
+    assert!(
+        !output.contains("E2E-secret-token-ZYXWVUT"),
+        "the token leaked:\n{output}"
+    );
+    assert!(output.contains("answered chat 1 in"), "{output}");
+    assert!(
+        !output.contains("Mishustin"),
+        "questions are logged only at debug level:\n{output}"
+    );
+    // The dropped poll was logged, and polling went on.
+    assert!(output.contains("getting updates failed"), "{output}");
+    // The bot used the token it was given.
+    assert!(
+        api.paths()
+            .iter()
+            .all(|p| p.starts_with(&format!("/bot{TOKEN}/")))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_token_is_a_one_line_error_and_status_2() {
+    let api = FakeApi::start().await;
+    let child = spawn_bot(&api, None);
+    let (status, output) = wait_exit(child).await;
+    assert_eq!(status.code(), Some(2), "{output}");
+    assert_eq!(output.lines().count(), 1, "{output}");
+    assert!(
+        output.starts_with("error: TELOXIDE_TOKEN is not set"),
+        "{output}"
+    );
+    assert!(api.calls().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_api_at_start_up_is_retried_and_logged() {
+    // A port nothing listens on: getMe fails, is logged, and retried until SIGTERM.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_quotebot"));
+    let child = cmd
+        .arg("telegram")
+        .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+        .env("TELOXIDE_API_URL", format!("http://127.0.0.1:{port}"))
+        .env("TELOXIDE_TOKEN", TOKEN)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let (status, output) = wait_exit(child).await;
+    assert_eq!(status.code(), Some(0), "{output}");
+    assert!(
+        output.contains("cannot reach the Telegram Bot API"),
+        "{output}"
+    );
+    assert!(output.contains("trying again in"), "{output}");
+    // The log says why, down to the cause.
+    assert!(
+        output.to_lowercase().contains("connection refused"),
+        "{output}"
+    );
+    assert!(
+        !output.contains(TOKEN) && !output.contains("E2E-secret"),
+        "{output}"
+    );
+}
