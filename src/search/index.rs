@@ -10,7 +10,7 @@
 //! Building runs on all cores: each thread analyzes a contiguous run of articles into its
 //! own term numbering, and the parts are merged in order.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::hash::{Hash, Hasher};
 
 use crate::corpus::{self, Article};
 use crate::search::analyze::{self, TokenKind};
@@ -32,8 +32,6 @@ pub struct TermInfo {
     /// Articles containing it (in their text).
     pub article_df: u32,
 }
-
-static GENERATIONS: AtomicU64 = AtomicU64::new(1);
 
 /// The index: articles, their sentences, and postings.
 pub struct Index {
@@ -556,6 +554,7 @@ impl Index {
         }
         drop(parts);
         drop(local_to_global);
+        let generation = fingerprint(&articles);
         let key = |&(at, len, _): &(u32, u32, TermId)| &keys[at as usize..(at + len) as usize];
         surface_pairs.sort_unstable_by(|a, b| key(a).cmp(key(b)));
         surface_pairs.dedup_by(|a, b| key(a) == key(b));
@@ -595,7 +594,7 @@ impl Index {
             titles,
             title_offsets,
             title_articles,
-            generation: GENERATIONS.fetch_add(1, Ordering::Relaxed),
+            generation,
         }
     }
 
@@ -611,7 +610,9 @@ impl Index {
         self.sentence_article.len()
     }
 
-    /// A number that tells this index apart from every other built in this process.
+    /// A fingerprint of the articles it was built from (paths, dates, titles, and each text's
+    /// length, beginning and end): the same articles give the same number, in any process, so
+    /// that a sentence id stays meaningful across restarts and a changed corpus is noticed.
     #[must_use]
     pub fn generation(&self) -> u64 {
         self.generation
@@ -701,6 +702,22 @@ impl Index {
     }
 }
 
+/// The fingerprint behind [`Index::generation`].
+fn fingerprint(articles: &[Article]) -> u64 {
+    let mut h = rustc_hash::FxHasher::default();
+    for a in articles {
+        a.path.hash(&mut h);
+        a.date.hash(&mut h);
+        a.title.hash(&mut h);
+        a.text.len().hash(&mut h);
+        a.sentences.len().hash(&mut h);
+        let t = a.text.as_bytes();
+        t[..t.len().min(64)].hash(&mut h);
+        t[t.len().saturating_sub(64)..].hash(&mut h);
+    }
+    h.finish()
+}
+
 /// Term → articles lists as offsets and one array.
 fn invert(titles: &[Vec<TermId>], n_terms: usize) -> (Vec<u32>, Vec<u32>) {
     let mut offsets = vec![0u32; n_terms + 1];
@@ -777,6 +794,18 @@ mod tests {
         assert_eq!(index.postings(wheat).collect::<Vec<_>>(), [(1, 1), (3, 1)]);
         assert_eq!(index.sentence_text(3), "Wheat.");
         assert_eq!(index.sentence_len[2], 3);
+    }
+
+    #[test]
+    fn the_same_articles_give_the_same_generation() {
+        let make = |extra: &str| {
+            Index::build(vec![
+                article("a.txt", "date 2024-01-01 Grain news."),
+                article("b.txt", &format!("date 2024-01-01 Oil news{extra}.")),
+            ])
+        };
+        assert_eq!(make("").generation(), make("").generation());
+        assert_ne!(make("").generation(), make(" today").generation());
     }
 
     #[test]
