@@ -39,7 +39,7 @@ fn main() -> Result<()> {
     let mut rows: Vec<(f32, String, Vec<String>)> = hits
         .iter()
         .map(|h| {
-            let f = rerank::features(index, &info, &words, h, best);
+            let f = rerank::features(&index, &info, &words, h, best);
             let shown = FEATURE_NAMES
                 .iter()
                 .zip(&f)

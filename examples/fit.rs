@@ -116,7 +116,7 @@ fn list_for(engine: &Engine, q: &eval::Question, foreign: bool) -> List {
             continue;
         }
         list.features
-            .push(rerank::features(index, &info, &words, h, best));
+            .push(rerank::features(&index, &info, &words, h, best));
         list.right.push(!foreign && eval::correct(&quote, q));
     }
     list

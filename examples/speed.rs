@@ -43,6 +43,38 @@ fn main() -> Result<()> {
         engine.index().articles().len(),
         engine.index().sentence_count()
     );
+    // A reload that changes a few files: 10 removed, 10 added.
+    let index = engine.index();
+    let removed: std::collections::HashSet<_> = index
+        .articles()
+        .iter()
+        .step_by(index.articles().len() / 10 + 1)
+        .map(|a| a.path.clone())
+        .collect();
+    let added: Vec<quotebot::Article> = (0..10)
+        .map(|i| {
+            let text = format!(
+                "date 2030-01-0{} Fresh news number {i} about volcanoes and zebras.",
+                i % 9 + 1
+            );
+            quotebot::Article::parse(
+                std::path::Path::new(&format!("new/{i}.txt")),
+                text.as_bytes(),
+            )
+            .expect("a valid article")
+            .0
+        })
+        .collect();
+    let t = Instant::now();
+    let rebuilt = index.rebuild(&removed, added);
+    println!(
+        "rebuilt with {} articles removed and 10 added in {:.3} s ({} sentences)",
+        removed.len(),
+        t.elapsed().as_secs_f64(),
+        rebuilt.sentence_count()
+    );
+    drop(rebuilt);
+    drop(index);
     for (name, qs) in [("clean", &questions), ("typos", &typos)] {
         let mut times = Vec::new();
         let mut found = 0;

@@ -66,8 +66,8 @@ impl<'a> Session<'a> {
             Some("start") => replies::start(HELP).render(Format::Plain),
             Some("more") => self.more(),
             Some("context") => self.context(),
-            Some("articles") => replies::articles(index).render(Format::Plain),
-            Some("about") => replies::about(index).render(Format::Plain),
+            Some("articles") => replies::articles(&index).render(Format::Plain),
+            Some("about") => replies::about(&index).render(Format::Plain),
             Some(_) => replies::unknown_command().render(Format::Plain),
         };
         Step::Reply(reply)
@@ -99,7 +99,7 @@ impl<'a> Session<'a> {
         let Some(last) = self.shown.last() else {
             return "Ask a question first.".into();
         };
-        replies::context(self.engine.index(), last.sentence, last.generation)
+        replies::context(&self.engine.index(), last.sentence, last.generation)
             .unwrap_or_else(replies::out_of_date)
             .render(Format::Plain)
     }

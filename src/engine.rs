@@ -5,6 +5,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
+
 use rustc_hash::FxHashSet;
 
 use crate::answer::Answer;
@@ -17,10 +19,12 @@ use crate::search::{Hit, Index, Model, QueryWord, TermId, rerank};
 /// Extra hits fetched beyond `top`, so that dropping duplicate quotes still leaves `top`.
 const SPARE_HITS: usize = 8;
 
-/// Answers questions from one corpus.
-#[derive(Clone, Debug)]
+/// Answers questions from one corpus. The index can be replaced while questions are being
+/// answered: each question holds the generation it started with until it is done, so a
+/// reload never makes anyone wait and never mixes two versions of the corpus.
+#[derive(Debug)]
 pub struct Engine {
-    index: Arc<Index>,
+    index: ArcSwap<Index>,
     config: SearchConfig,
 }
 
@@ -29,7 +33,7 @@ impl Engine {
     #[must_use]
     pub fn new(index: Index, config: SearchConfig) -> Engine {
         Engine {
-            index: Arc::new(index),
+            index: ArcSwap::from_pointee(index),
             config,
         }
     }
@@ -54,10 +58,16 @@ impl Engine {
         ))
     }
 
-    /// The index it answers from.
+    /// The index it answers from now.
     #[must_use]
-    pub fn index(&self) -> &Arc<Index> {
-        &self.index
+    pub fn index(&self) -> Arc<Index> {
+        self.index.load_full()
+    }
+
+    /// Answers from `index` from now on; returns the index it replaces. Questions already
+    /// being answered finish on the old one.
+    pub fn replace(&self, index: Index) -> Arc<Index> {
+        self.index.swap(Arc::new(index))
     }
 
     /// Its search settings.
@@ -77,7 +87,7 @@ impl Engine {
     /// question, whatever `min_score` is.
     #[must_use]
     pub fn ask_with(&self, question: &str, top: usize, min_score: f32) -> Vec<Answer> {
-        let index = &self.index;
+        let index = &*self.index.load();
         let model = &self.config.model;
         let words = index.analyze_question(question, &self.config);
         let depth = model.depth.max(top.saturating_add(SPARE_HITS));

@@ -297,7 +297,7 @@ fn chat(engine: &Engine) -> Result<()> {
         writeln!(
             out,
             "quotebot: {} Ask a question, or /help.",
-            quotebot::answer::replies::about(engine.index())
+            quotebot::answer::replies::about(&engine.index())
                 .render(quotebot::answer::rich::Format::Plain)
         )?;
     }

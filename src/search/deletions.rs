@@ -14,7 +14,7 @@ use crate::search::strmap::{self, StrMap};
 const BUCKET_BITS: u32 = 16;
 
 /// The deletion neighbourhoods of a vocabulary.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Deletions {
     /// Start of each bucket in `low` and `slots`, plus the end.
     buckets: Vec<u32>,

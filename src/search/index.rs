@@ -11,6 +11,7 @@
 //! own term numbering, and the parts are merged in order.
 
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use crate::corpus::{self, Article};
 use crate::search::analyze::{self, TokenKind};
@@ -35,7 +36,7 @@ pub struct TermInfo {
 
 /// The index: articles, their sentences, and postings.
 pub struct Index {
-    pub(crate) articles: Vec<Article>,
+    pub(crate) articles: Vec<Arc<Article>>,
     /// Sentence id of each article's first sentence, plus the total at the end.
     pub(crate) first_sentence: Vec<SentenceId>,
     pub(crate) sentence_article: Vec<u32>,
@@ -221,7 +222,7 @@ impl Part {
         t
     }
 
-    fn add_articles(&mut self, articles: &[Article], first_article: u32, mut sid: SentenceId) {
+    fn add_articles(&mut self, articles: &[Arc<Article>], first_article: u32, mut sid: SentenceId) {
         // A sentence's words, normalized one after the other in `words`, with their hashes.
         let mut words = String::new();
         let mut tokens: Vec<(usize, usize, TokenKind, u64)> = Vec::new();
@@ -376,9 +377,15 @@ fn tie_order(a: &Article, b: &Article) -> std::cmp::Ordering {
 impl Index {
     /// Builds the index of `articles`.
     #[must_use]
-    pub fn build(mut articles: Vec<Article>) -> Index {
+    pub fn build(articles: Vec<Article>) -> Index {
+        Index::build_shared(articles.into_iter().map(Arc::new).collect())
+    }
+
+    /// Builds the index of `articles`, which other indexes may share.
+    #[must_use]
+    pub fn build_shared(mut articles: Vec<Arc<Article>>) -> Index {
         let start = std::time::Instant::now();
-        articles.sort_by(tie_order);
+        articles.sort_by(|a, b| tie_order(a, b));
         let mut first_sentence = Vec::with_capacity(articles.len() + 1);
         let mut sentence_article = Vec::new();
         for (a, article) in articles.iter().enumerate() {
@@ -410,7 +417,7 @@ impl Index {
     }
 
     fn merge(
-        articles: Vec<Article>,
+        articles: Vec<Arc<Article>>,
         first_sentence: Vec<SentenceId>,
         sentence_article: Vec<u32>,
         mut parts: Vec<Part>,
@@ -598,9 +605,221 @@ impl Index {
         }
     }
 
+    /// A new index of this one's articles, less those whose path is in `removed`, plus
+    /// `added`. Only `added` is analysed: the other articles' postings are renumbered and
+    /// merged with the new ones, and the vocabulary grows. The result answers exactly as
+    /// [`Index::build`] of the same articles would (tested); words that no article uses any
+    /// more stay in the vocabulary, with no sentences, until the next full build.
+    #[must_use]
+    pub fn rebuild(
+        &self,
+        removed: &std::collections::HashSet<std::path::PathBuf>,
+        added: Vec<Article>,
+    ) -> Index {
+        let start = std::time::Instant::now();
+        let mut list: Vec<(Arc<Article>, Option<usize>)> = self
+            .articles
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| !removed.contains(&a.path))
+            .map(|(i, a)| (Arc::clone(a), Some(i)))
+            .collect();
+        list.extend(added.into_iter().map(|a| (Arc::new(a), None)));
+        list.sort_by(|a, b| tie_order(&a.0, &b.0));
+        let mut first_sentence = Vec::with_capacity(list.len() + 1);
+        let mut sentence_article = Vec::new();
+        for (a, (article, _)) in list.iter().enumerate() {
+            first_sentence.push(sentence_article.len() as SentenceId);
+            sentence_article.extend(std::iter::repeat_n(a as u32, article.sentences.len()));
+        }
+        first_sentence.push(sentence_article.len() as SentenceId);
+
+        // Where each old sentence goes (`u32::MAX`: gone).
+        let mut old_to_new = vec![u32::MAX; self.sentence_count()];
+        for (a, (_, old)) in list.iter().enumerate() {
+            if let Some(o) = *old {
+                let from = self.first_sentence[o] as usize;
+                let to = self.first_sentence[o + 1] as usize;
+                for (k, slot) in old_to_new[from..to].iter_mut().enumerate() {
+                    *slot = first_sentence[a] + k as u32;
+                }
+            }
+        }
+
+        // The new articles, in the new order, so that their postings come out ascending.
+        let mut part = Part::default();
+        for (a, (article, old)) in list.iter().enumerate() {
+            if old.is_none() {
+                part.add_articles(std::slice::from_ref(article), a as u32, first_sentence[a]);
+            }
+        }
+        let mut stem_ids = self.stem_ids.clone();
+        let l2g: Vec<TermId> = (0..part.stem_ids.len() as u32)
+            .map(|l| stem_ids.get_or_insert(part.stem_ids.key(l)))
+            .collect();
+        let n_terms = stem_ids.len();
+        let mut g2l = vec![STOP; n_terms];
+        for (l, &g) in l2g.iter().enumerate() {
+            g2l[g as usize] = l as u32;
+        }
+
+        // Each term's old postings, renumbered and without the removed articles, merged
+        // with its new ones; halves of the term range on two threads.
+        let join = |range: std::ops::Range<usize>| {
+            let mut out = Vec::new();
+            let mut offsets = Vec::with_capacity(range.len());
+            let mut infos = Vec::with_capacity(range.len());
+            let mut scratch = Vec::new();
+            for g in range {
+                offsets.push(out.len());
+                let old: Vec<(SentenceId, u32)> = if g < self.terms.len() {
+                    self.postings(g as TermId)
+                        .filter_map(|(sid, tf)| {
+                            let n = old_to_new[sid as usize];
+                            (n != u32::MAX).then_some((n, tf))
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                scratch.clear();
+                if g2l[g] != STOP {
+                    part.terms[g2l[g] as usize].copy_to(&part.arena, &mut scratch);
+                }
+                let new = Postings {
+                    bytes: &scratch,
+                    pos: 0,
+                    last: 0,
+                };
+                let mut info = TermInfo::default();
+                let mut last = 0;
+                let mut last_article = u32::MAX;
+                let mut write = |sid: SentenceId, tf: u32, out: &mut Vec<u8>| {
+                    write_varint(out, ((sid - last) << 1) | u32::from(tf > 1));
+                    if tf > 1 {
+                        write_varint(out, tf);
+                    }
+                    last = sid;
+                    info.df += 1;
+                    let a = sentence_article[sid as usize];
+                    if a != last_article {
+                        info.article_df += 1;
+                        last_article = a;
+                    }
+                };
+                let mut old = old.into_iter().peekable();
+                let mut new = new.peekable();
+                loop {
+                    let take_old = match (old.peek(), new.peek()) {
+                        (Some(o), Some(n)) => o.0 < n.0,
+                        (Some(_), None) => true,
+                        (None, Some(_)) => false,
+                        (None, None) => break,
+                    };
+                    let (sid, tf) = if take_old {
+                        old.next().expect("peeked")
+                    } else {
+                        new.next().expect("peeked")
+                    };
+                    write(sid, tf, &mut out);
+                }
+                infos.push(info);
+            }
+            (out, offsets, infos)
+        };
+        let halves = [0..n_terms / 2, n_terms / 2..n_terms];
+        let joined = corpus::parallel_map(&halves, |r| join(r.clone()));
+        let mut postings: Vec<u8> = Vec::new();
+        let mut postings_offsets = Vec::with_capacity(n_terms + 1);
+        let mut terms = Vec::with_capacity(n_terms);
+        for (bytes, offsets, infos) in joined {
+            let base = postings.len();
+            postings_offsets.extend(offsets.into_iter().map(|o| o + base));
+            postings.extend_from_slice(&bytes);
+            terms.extend(infos);
+        }
+        postings_offsets.push(postings.len());
+
+        // Sentence lengths and titles: the old articles' as they were, the new ones' from
+        // the analysis (which saw them in the same order).
+        let mut sentence_len = Vec::with_capacity(sentence_article.len());
+        let mut titles = Vec::with_capacity(list.len());
+        let (mut new_sentences, mut new_titles) = (0usize, 0usize);
+        for (article, old) in &list {
+            match *old {
+                Some(o) => {
+                    let from = self.first_sentence[o] as usize;
+                    let to = self.first_sentence[o + 1] as usize;
+                    sentence_len.extend_from_slice(&self.sentence_len[from..to]);
+                    titles.push(self.titles[o].clone());
+                }
+                None => {
+                    let n = article.sentences.len();
+                    sentence_len
+                        .extend_from_slice(&part.sentence_len[new_sentences..new_sentences + n]);
+                    new_sentences += n;
+                    titles.push(
+                        part.titles[new_titles]
+                            .iter()
+                            .map(|&l| l2g[l as usize])
+                            .collect(),
+                    );
+                    new_titles += 1;
+                }
+            }
+        }
+
+        // The vocabulary grows by the new words; its look-up structures are made again only
+        // when there are any.
+        let mut surface_ids = self.surface_ids.clone();
+        let mut grew = false;
+        for (word, l) in part.surface_ids.iter().filter(|&(_, l)| l != STOP) {
+            if surface_ids.get(word).is_none() {
+                surface_ids.insert(word, l2g[l as usize]);
+                grew = true;
+            }
+        }
+        drop(part);
+        let (surfaces, deletions) = if grew {
+            lookups(&surface_ids)
+        } else {
+            (self.surfaces.clone(), self.deletions.clone())
+        };
+
+        let articles: Vec<Arc<Article>> = list.into_iter().map(|(a, _)| a).collect();
+        let generation = fingerprint(&articles);
+        let (title_offsets, title_articles) = invert(&titles, n_terms);
+        let total: u64 = sentence_len.iter().map(|&l| u64::from(l)).sum();
+        let avg_sentence_len = (total as f32 / sentence_len.len().max(1) as f32).max(1.0);
+        let index = Index {
+            articles,
+            first_sentence,
+            sentence_article,
+            sentence_len,
+            avg_sentence_len,
+            terms,
+            postings_offsets,
+            postings,
+            stem_ids,
+            surfaces,
+            surface_ids,
+            deletions,
+            titles,
+            title_offsets,
+            title_articles,
+            generation,
+        };
+        log::debug!(
+            "rebuilt the index of {} sentences in {:?}",
+            index.sentence_count(),
+            start.elapsed()
+        );
+        index
+    }
+
     /// The articles, in tie order.
     #[must_use]
-    pub fn articles(&self) -> &[Article] {
+    pub fn articles(&self) -> &[Arc<Article>] {
         &self.articles
     }
 
@@ -702,8 +921,23 @@ impl Index {
     }
 }
 
+/// The FST of a vocabulary's words and their deletion neighbourhoods, built side by side.
+fn lookups(surface_ids: &StrMap) -> (fst::Map<Vec<u8>>, Deletions) {
+    std::thread::scope(|s| {
+        let deletions = s.spawn(|| Deletions::build(surface_ids));
+        let mut words: Vec<(&str, u32)> = surface_ids.iter().collect();
+        words.sort_unstable();
+        let surfaces = fst::Map::from_iter(words.into_iter().map(|(w, t)| (w, u64::from(t))))
+            .expect("sorted, deduplicated keys always build an FST");
+        (
+            surfaces,
+            deletions.join().expect("building deletions does not panic"),
+        )
+    })
+}
+
 /// The fingerprint behind [`Index::generation`].
-fn fingerprint(articles: &[Article]) -> u64 {
+fn fingerprint(articles: &[Arc<Article>]) -> u64 {
     let mut h = rustc_hash::FxHasher::default();
     for a in articles {
         a.path.hash(&mut h);
@@ -741,7 +975,7 @@ fn invert(titles: &[Vec<TermId>], n_terms: usize) -> (Vec<u32>, Vec<u32>) {
 }
 
 /// Splits `articles` into at most `n` contiguous runs of about equal text size.
-fn balanced_chunks(articles: &[Article], n: usize) -> Vec<(usize, usize)> {
+fn balanced_chunks(articles: &[Arc<Article>], n: usize) -> Vec<(usize, usize)> {
     let total: usize = articles.iter().map(|a| a.text.len()).sum();
     let n = n.max(1);
     let target = total / n + 1;
@@ -848,8 +1082,8 @@ mod tests {
             .collect();
         let one = {
             let mut part = Part::default();
-            let mut sorted = articles.clone();
-            sorted.sort_by(tie_order);
+            let mut sorted: Vec<Arc<Article>> = articles.iter().cloned().map(Arc::new).collect();
+            sorted.sort_by(|a, b| tie_order(a, b));
             part.add_articles(&sorted, 0, 0);
             part
         };
@@ -875,10 +1109,94 @@ mod tests {
         }
     }
 
+    /// Two indexes hold the same articles, sentences and postings (terms compared by stem).
+    fn assert_same(a: &Index, b: &Index) {
+        assert_eq!(a.articles.len(), b.articles.len());
+        for (x, y) in a.articles.iter().zip(&b.articles) {
+            assert_eq!(x.path, y.path);
+        }
+        assert_eq!(a.first_sentence, b.first_sentence);
+        assert_eq!(a.sentence_len, b.sentence_len);
+        assert_eq!(a.generation, b.generation);
+        for t in 0..b.terms.len() as u32 {
+            let stem = b.stem_ids.key(t);
+            let u = a
+                .term_of_stem(stem)
+                .unwrap_or_else(|| panic!("{stem} missing"));
+            assert_eq!(
+                a.postings(u).collect::<Vec<_>>(),
+                b.postings(t).collect::<Vec<_>>(),
+                "{stem}"
+            );
+            assert_eq!(a.terms[u as usize].df, b.terms[t as usize].df, "{stem}");
+            assert_eq!(
+                a.terms[u as usize].article_df, b.terms[t as usize].article_df,
+                "{stem}"
+            );
+        }
+        for (i, (x, y)) in a.titles.iter().zip(&b.titles).enumerate() {
+            let mut x: Vec<&str> = x.iter().map(|&t| a.stem_ids.key(t)).collect();
+            let mut y: Vec<&str> = y.iter().map(|&t| b.stem_ids.key(t)).collect();
+            x.sort_unstable();
+            y.sort_unstable();
+            assert_eq!(x, y, "title of article {i}");
+        }
+        // Terms only the removed articles had are still known, with no sentences.
+        for t in 0..a.terms.len() as u32 {
+            if b.term_of_stem(a.stem_ids.key(t)).is_none() {
+                assert_eq!(a.terms[t as usize].df, 0, "{}", a.stem_ids.key(t));
+            }
+        }
+    }
+
+    #[test]
+    fn a_rebuild_equals_a_fresh_build() {
+        let corpus = crate::synth::generate(3_000, 5, 3);
+        let all: Vec<Article> = corpus
+            .files
+            .iter()
+            .map(|(n, t)| Article::parse(Path::new(n), t.as_bytes()).unwrap().0)
+            .collect();
+        let (first, extra) = all.split_at(100);
+        let old = Index::build(first.to_vec());
+        // Remove 7 articles, change 3 (same path, new text), add the rest.
+        let removed: std::collections::HashSet<std::path::PathBuf> =
+            first.iter().step_by(13).map(|a| a.path.clone()).collect();
+        let changed: Vec<Article> = first
+            .iter()
+            .skip(5)
+            .step_by(31)
+            .map(|a| {
+                article(
+                    &a.path.to_string_lossy(),
+                    "date 2001-01-01 A brand new text about zebras and quasars. Another one.",
+                )
+            })
+            .collect();
+        let mut gone = removed.clone();
+        gone.extend(changed.iter().map(|a| a.path.clone()));
+        let mut added = changed.clone();
+        added.extend(extra.iter().cloned());
+        let rebuilt = old.rebuild(&gone, added.clone());
+
+        let mut expected: Vec<Article> = first
+            .iter()
+            .filter(|a| !gone.contains(&a.path))
+            .cloned()
+            .collect();
+        expected.extend(added);
+        let fresh = Index::build(expected);
+        assert_same(&rebuilt, &fresh);
+
+        // Nothing added, nothing removed: the same index again.
+        let again = rebuilt.rebuild(&Default::default(), Vec::new());
+        assert_same(&again, &fresh);
+    }
+
     #[test]
     fn balanced_chunks_cover_everything() {
-        let articles: Vec<Article> = (0..5)
-            .map(|i| article(&format!("{i}.txt"), "Some text."))
+        let articles: Vec<Arc<Article>> = (0..5)
+            .map(|i| Arc::new(article(&format!("{i}.txt"), "Some text.")))
             .collect();
         for n in 1..8 {
             let chunks = balanced_chunks(&articles, n);

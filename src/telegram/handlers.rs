@@ -186,11 +186,11 @@ async fn on_command(bot: Tg, msg: Message, cmd: Command, shared: Arc<Shared>) ->
         Command::Ask(q) => return answer(&bot, &msg, q.trim(), &shared).await,
         Command::Articles => {
             let index = shared.engine.index();
-            reply(&bot, &msg, &replies::articles(index), None).await?
+            reply(&bot, &msg, &replies::articles(&index), None).await?
         }
         Command::About => {
             let index = shared.engine.index();
-            reply(&bot, &msg, &replies::about(index), None).await?
+            reply(&bot, &msg, &replies::about(&index), None).await?
         }
     };
     Ok(())
@@ -291,7 +291,7 @@ async fn on_button(bot: Tg, q: CallbackQuery, me: Me, shared: Arc<Shared>) -> Ha
         Some(Button::Context {
             generation,
             sentence,
-        }) => replies::context(index, sentence, generation)
+        }) => replies::context(&index, sentence, generation)
             .map(|text| (text, None))
             .ok_or_else(replies::out_of_date),
         Some(Button::More {
