@@ -168,6 +168,189 @@ impl Serialize for Date {
     }
 }
 
+/// A span of days, both ends included.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DateRange {
+    /// The first day.
+    pub from: Date,
+    /// The last day.
+    pub to: Date,
+}
+
+impl DateRange {
+    /// Whether `d` is in it.
+    #[must_use]
+    pub fn contains(self, d: Date) -> bool {
+        self.from <= d && d <= self.to
+    }
+
+    fn day(d: Date) -> DateRange {
+        DateRange { from: d, to: d }
+    }
+
+    fn month(year: i32, month: u32) -> Option<DateRange> {
+        Some(DateRange {
+            from: Date::new(year, month, 1)?,
+            to: Date::new(year, month, days_in_month(year, month))?,
+        })
+    }
+
+    fn year(year: i32) -> Option<DateRange> {
+        Some(DateRange {
+            from: Date::new(year, 1, 1)?,
+            to: Date::new(year, 12, 31)?,
+        })
+    }
+}
+
+/// When a question asks about, and which of its words only say when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuestionDate {
+    /// The days meant.
+    pub range: DateRange,
+    /// Byte ranges of words like "last year" that say when and nothing else: they are not
+    /// looked for in the articles.
+    pub framing: Vec<std::ops::Range<usize>>,
+}
+
+fn month_number(word: &str) -> Option<u32> {
+    let w = word.to_ascii_lowercase();
+    let w = w.trim_end_matches('.');
+    if w.len() < 3 {
+        return None;
+    }
+    MONTHS
+        .iter()
+        .position(|m| {
+            let m = m.to_ascii_lowercase();
+            m == w || (m.starts_with(w) && (w.len() == 3 || w == "sept"))
+        })
+        .map(|i| i as u32 + 1)
+}
+
+/// The dates a question names: `2024-09-30`, `30 September 2024`, `September 30, 2024`,
+/// `30 September` (the latest that is not in the future), `September 2024`, `in 2024`,
+/// `yesterday`, `today`, `this`/`last week`, `month`, `year`. English only; the first found
+/// wins.
+#[must_use]
+pub fn question_date(question: &str, today: Date) -> Option<QuestionDate> {
+    // Words with their byte ranges, punctuation trimmed.
+    let mut words: Vec<(&str, std::ops::Range<usize>)> = Vec::new();
+    let mut at = 0;
+    for raw in question.split_inclusive(char::is_whitespace) {
+        let trimmed = raw.trim_end();
+        let lead = trimmed.len()
+            - trimmed
+                .trim_start_matches(|c: char| !c.is_alphanumeric())
+                .len();
+        let core = trimmed.trim_matches(|c: char| !c.is_alphanumeric() && c != '-');
+        if !core.is_empty() {
+            let start = at + lead;
+            words.push((core, start..start + core.len()));
+        }
+        at += raw.len();
+    }
+    let lower: Vec<String> = words.iter().map(|(w, _)| w.to_lowercase()).collect();
+    let word = |i: usize| lower.get(i).map_or("", String::as_str);
+    let number = |i: usize| words.get(i).and_then(|(w, _)| w.parse::<u32>().ok());
+    let year_at = |i: usize| {
+        number(i)
+            .filter(|y| (1900..=2100).contains(y))
+            .map(|y| y as i32)
+    };
+    let day_at = |i: usize| number(i).filter(|d| (1..=31).contains(d));
+    let latest = |month: u32, day: u32| -> Option<Date> {
+        let d = Date::new(today.year(), month, day)?;
+        if d > today {
+            Date::new(today.year() - 1, month, day)
+        } else {
+            Some(d)
+        }
+    };
+    let absolute = |range| {
+        Some(QuestionDate {
+            range,
+            framing: Vec::new(),
+        })
+    };
+    let relative = |range, from: usize, to: usize| {
+        Some(QuestionDate {
+            range,
+            framing: words[from..=to].iter().map(|(_, r)| r.clone()).collect(),
+        })
+    };
+    for i in 0..words.len() {
+        if let Some(d) = Date::parse_iso(words[i].0) {
+            return absolute(DateRange::day(d));
+        }
+        if let Some(m) = month_number(words[i].0) {
+            // "30 September 2024", "30 September"
+            if let Some(d) = i.checked_sub(1).and_then(day_at) {
+                let date = match year_at(i + 1) {
+                    Some(y) => Date::new(y, m, d),
+                    None => latest(m, d),
+                };
+                if let Some(date) = date {
+                    return absolute(DateRange::day(date));
+                }
+            }
+            // "September 30, 2024", "September 30"
+            if let Some(d) = day_at(i + 1) {
+                let date = match year_at(i + 2) {
+                    Some(y) => Date::new(y, m, d),
+                    None => latest(m, d),
+                };
+                if let Some(date) = date {
+                    return absolute(DateRange::day(date));
+                }
+            }
+            // "September 2024"
+            if let Some(y) = year_at(i + 1) {
+                return DateRange::month(y, m).and_then(absolute);
+            }
+        }
+        match word(i) {
+            "yesterday" => {
+                return relative(
+                    DateRange::day(Date::from_days_since_epoch(today.days_since_epoch() - 1)),
+                    i,
+                    i,
+                );
+            }
+            "today" => return relative(DateRange::day(today), i, i),
+            "last" | "this" | "past" => {
+                let this = word(i) == "this";
+                let t = today.days_since_epoch();
+                let range = match word(i + 1) {
+                    "week" if this => Some(DateRange {
+                        from: Date::from_days_since_epoch(t - 6),
+                        to: today,
+                    }),
+                    "week" => Some(DateRange {
+                        from: Date::from_days_since_epoch(t - 13),
+                        to: Date::from_days_since_epoch(t - 7),
+                    }),
+                    "month" if this => DateRange::month(today.year(), today.month()),
+                    "month" if today.month() == 1 => DateRange::month(today.year() - 1, 12),
+                    "month" => DateRange::month(today.year(), today.month() - 1),
+                    "year" if this => DateRange::year(today.year()),
+                    "year" => DateRange::year(today.year() - 1),
+                    _ => None,
+                };
+                if let Some(r) = range {
+                    return relative(r, i, i + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    // A year on its own: "in 2024", "2024".
+    (0..words.len())
+        .find_map(year_at)
+        .and_then(DateRange::year)
+        .and_then(absolute)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,6 +389,47 @@ mod tests {
         assert_eq!(d.human(), "30 September 2024");
         assert_eq!(d.to_string(), "2024-09-30");
         assert_eq!(serde_json::to_string(&d).unwrap(), "\"2024-09-30\"");
+    }
+
+    #[test]
+    fn dates_in_questions() {
+        let today = Date::new(2025, 3, 10).unwrap();
+        let range = |q: &str| {
+            question_date(q, today).map(|d| (d.range.from.to_string(), d.range.to.to_string()))
+        };
+        let pair = |a: &str, b: &str| Some((a.to_string(), b.to_string()));
+        assert_eq!(
+            range("what happened in September 2024?"),
+            pair("2024-09-01", "2024-09-30")
+        );
+        assert_eq!(
+            range("grain news on 30 September"),
+            pair("2024-09-30", "2024-09-30")
+        );
+        assert_eq!(
+            range("grain news on 3 March"),
+            pair("2025-03-03", "2025-03-03")
+        );
+        assert_eq!(
+            range("September 30, 2024 grain"),
+            pair("2024-09-30", "2024-09-30")
+        );
+        assert_eq!(range("Sept. 30 grain"), pair("2024-09-30", "2024-09-30"));
+        assert_eq!(range("2024-09-30"), pair("2024-09-30", "2024-09-30"));
+        assert_eq!(
+            range("grain exports in 2024"),
+            pair("2024-01-01", "2024-12-31")
+        );
+        assert_eq!(range("grain last year"), pair("2024-01-01", "2024-12-31"));
+        assert_eq!(range("grain this month"), pair("2025-03-01", "2025-03-31"));
+        assert_eq!(range("grain yesterday"), pair("2025-03-09", "2025-03-09"));
+        assert_eq!(range("1000 people marched"), None);
+        assert_eq!(range("may I ask about grain"), None);
+        assert_eq!(range("grain"), None);
+        let q = "what was said about grain last year?";
+        let d = question_date(q, today).unwrap();
+        let framing: Vec<&str> = d.framing.iter().map(|r| &q[r.clone()]).collect();
+        assert_eq!(framing, ["last", "year"]);
     }
 
     #[test]

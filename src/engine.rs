@@ -12,6 +12,7 @@ use rustc_hash::FxHashSet;
 use crate::answer::Answer;
 use crate::config::SearchConfig;
 use crate::corpus::{self, Problem};
+use crate::date::{self, Date, DateRange};
 use crate::error::Result;
 use crate::search::analyze::{self, TokenKind};
 use crate::search::{Hit, Index, Model, QueryWord, TermId, rerank};
@@ -87,12 +88,29 @@ impl Engine {
     /// question, whatever `min_score` is.
     #[must_use]
     pub fn ask_with(&self, question: &str, top: usize, min_score: f32) -> Vec<Answer> {
+        self.ask_on(question, top, min_score, Date::today())
+    }
+
+    /// [`Engine::ask_with`] as if today were `today` (for "last year", "30 September").
+    ///
+    /// Among answers that match about equally well (within 2% of the best), one from an
+    /// article of the time the question names ("in September 2024", "last year") comes
+    /// first, and otherwise the newer article's.
+    #[must_use]
+    pub fn ask_on(&self, question: &str, top: usize, min_score: f32, today: Date) -> Vec<Answer> {
         let index = &*self.index.load();
         let model = &self.config.model;
-        let words = index.analyze_question(question, &self.config);
+        let when = date::question_date(question, today);
+        // Words such as "last year" say when, not what: they are not looked for.
+        let mut asked = question.to_string();
+        for r in when.iter().flat_map(|w| &w.framing) {
+            asked.replace_range(r.clone(), &" ".repeat(r.len()));
+        }
+        let words = index.analyze_question(&asked, &self.config);
         let depth = model.depth.max(top.saturating_add(SPARE_HITS));
         let hits = index.search(&words, depth, model);
-        let mut ranked = rerank_hits(index, question, &words, &hits, model);
+        let mut ranked = rerank_hits(index, &asked, &words, &hits, model);
+        prefer_dates(index, &mut ranked, when.map(|w| w.range));
         ranked.retain(|r| r.coverage >= min_score);
         let mut seen = FxHashSet::default();
         let mut answers = Vec::new();
@@ -109,6 +127,26 @@ impl Engine {
         }
         answers
     }
+}
+
+/// How close to the best an answer must be to count as an equal match (a share of the best
+/// ranking score).
+pub const EQUAL_MATCH: f32 = 0.02;
+
+/// Reorders the equal matches at the top: articles of `range` first, then newer ones.
+fn prefer_dates(index: &Index, ranked: &mut [Ranked], range: Option<DateRange>) {
+    let Some(best) = ranked.first().map(|r| r.rank) else {
+        return;
+    };
+    let slack = EQUAL_MATCH * best.abs().max(1.0);
+    let equal = ranked.iter().take_while(|r| best - r.rank <= slack).count();
+    let date = |r: &Ranked| index.locate(r.hit.sentence).0.date;
+    let in_range = |r: &Ranked| range.is_some_and(|g| date(r).is_some_and(|d| g.contains(d)));
+    ranked[..equal].sort_by(|a, b| {
+        in_range(b)
+            .cmp(&in_range(a))
+            .then_with(|| date(b).cmp(&date(a)))
+    });
 }
 
 impl Engine {
@@ -221,6 +259,73 @@ mod tests {
         let a = &e.ask_with("rasht astara railway built", 1, 0.0)[0];
         let marked: Vec<&str> = a.highlights.iter().map(|r| &a.quote[r.clone()]).collect();
         assert_eq!(marked, ["Rasht-Astara", "railway", "built"]);
+    }
+
+    fn engine_of(files: &[(&str, &str)]) -> Engine {
+        let articles = files
+            .iter()
+            .map(|(n, t)| Article::parse(Path::new(n), t.as_bytes()).unwrap().0)
+            .collect();
+        Engine::new(Index::build(articles), SearchConfig::default())
+    }
+
+    #[test]
+    fn dates_in_questions_pick_the_article_of_that_time() {
+        let e = engine_of(&[
+            (
+                "a.txt",
+                "date 2024-09-30 The port handled record grain volumes.",
+            ),
+            (
+                "b.txt",
+                "date 2023-05-02 The port handled record grain volumes again.",
+            ),
+            (
+                "c.txt",
+                "date 2025-01-15 The port handled record grain volumes, officials said.",
+            ),
+        ]);
+        let today = Date::new(2025, 3, 1).unwrap();
+        let date_of = |q: &str| e.ask_on(q, 1, 0.0, today)[0].date.unwrap().to_string();
+        // No date: the newest of the equal matches.
+        assert_eq!(date_of("port record grain volumes"), "2025-01-15");
+        assert_eq!(
+            date_of("port record grain volumes in September 2024"),
+            "2024-09-30"
+        );
+        assert_eq!(date_of("port record grain volumes in 2023"), "2023-05-02");
+        assert_eq!(date_of("port record grain volumes last year"), "2024-09-30");
+        assert_eq!(
+            date_of("port record grain volumes on 30 September"),
+            "2024-09-30"
+        );
+        // "last year" is not looked for in the text.
+        let a = &e.ask_on("grain last year", 1, 0.0, today)[0];
+        assert!(
+            a.highlights.iter().all(|r| &a.quote[r.clone()] == "grain"),
+            "{a:?}"
+        );
+    }
+
+    #[test]
+    fn the_same_news_in_two_files_is_given_once() {
+        let e = engine_of(&[
+            (
+                "old.txt",
+                "date 2024-01-01 Grain prices hit a record.\n\nTraders were surprised.",
+            ),
+            (
+                "copy.txt",
+                "date 2024-02-01 Grain prices hit a record.\n\nTraders were surprised.",
+            ),
+        ]);
+        let answers = e.ask_with("grain prices record traders", 5, 0.0);
+        let quotes: Vec<&str> = answers.iter().map(|a| a.quote.as_str()).collect();
+        assert_eq!(quotes.len(), 2, "{quotes:?}");
+        assert!(
+            answers.iter().all(|a| a.path == "copy.txt"),
+            "the newer copy: {answers:?}"
+        );
     }
 
     #[test]
