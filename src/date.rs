@@ -279,11 +279,11 @@ pub fn question_date(question: &str, today: Date) -> Option<QuestionDate> {
             framing: words[from..=to].iter().map(|(_, r)| r.clone()).collect(),
         })
     };
-    for i in 0..words.len() {
-        if let Some(d) = Date::parse_iso(words[i].0) {
+    for (i, (w, _)) in words.iter().enumerate() {
+        if let Some(d) = Date::parse_iso(w) {
             return absolute(DateRange::day(d));
         }
-        if let Some(m) = month_number(words[i].0) {
+        if let Some(m) = month_number(w) {
             // "30 September 2024", "30 September"
             if let Some(d) = i.checked_sub(1).and_then(day_at) {
                 let date = match year_at(i + 1) {
