@@ -407,6 +407,95 @@ impl Library {
     }
 }
 
+/// What `quotebot add` is told about a file beyond its text.
+#[derive(Clone, Debug, Default)]
+pub struct AddOptions {
+    /// The date (`--date`); else the file's own header, a leading date in its name, or today.
+    pub date: Option<crate::date::Date>,
+    /// The title (`--title`); else the file's own header, or its name.
+    pub title: Option<String>,
+    /// The source (`--source`); else the file's own header.
+    pub source: Option<String>,
+}
+
+/// Turns an outside text file into an article of the corpus folder `dir`: a header written
+/// (title, date, source), the text kept, checked as any article is, and refused when the
+/// corpus already has the same text. Saved as `dir/<date>-<title>.txt` (or `.md`), numbered
+/// when taken.
+pub fn add_file(
+    dir: &Path,
+    file: &Path,
+    options: &AddOptions,
+) -> std::result::Result<Added, Refusal> {
+    let bytes = std::fs::read(file).map_err(|e| Refusal::Io(format!("{}: {e}", file.display())))?;
+    if bytes.len() as u64 > corpus::MAX_FILE_BYTES {
+        return Err(Refusal::TooLarge);
+    }
+    let markdown = file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("md"));
+    // Read as an article first: for a header it may already have, and to check it. Its
+    // title is the header's, else the file name's.
+    let as_is = Article::parse(file, &bytes)
+        .map_err(|e| Refusal::Invalid(e.to_string()))?
+        .0;
+    let title = options.title.clone().unwrap_or_else(|| as_is.title.clone());
+    let date = options
+        .date
+        .or(as_is.date)
+        .unwrap_or_else(crate::date::Date::today);
+    let source = options.source.clone().or_else(|| as_is.source.clone());
+    let body = if markdown {
+        // Markdown is kept as written (the article is read from it on every load): only a
+        // header it had is replaced.
+        let text = String::from_utf8_lossy(&bytes).replace("\r\n", "\n");
+        let text = text.trim_start_matches('\u{feff}');
+        let head =
+            corpus::header::parse(file, text).map_err(|e| Refusal::Invalid(e.to_string()))?;
+        text[head.body_start..].to_string()
+    } else {
+        as_is.text.clone()
+    };
+    let mut article = format!("title: {title}\ndate: {date}\n");
+    if let Some(s) = &source {
+        article.push_str(&format!("source: {s}\n"));
+    }
+    article.push('\n');
+    article.push_str(body.trim_end());
+    article.push('\n');
+
+    let ext = if markdown { "md" } else { "txt" };
+    let slug: String = title
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    let slug: String = slug.chars().take(80).collect();
+    let name = format!(
+        "{date}-{}.{ext}",
+        if slug.is_empty() { "article" } else { &slug }
+    );
+    let (checked, _) = Article::parse(&dir.join(&name), article.as_bytes())
+        .map_err(|e| Refusal::Invalid(e.to_string()))?;
+    let existing = corpus::load(dir).map_err(|e| Refusal::Io(e.to_string()))?;
+    let words: Vec<&str> = checked.text.split_whitespace().collect();
+    if let Some(same) = existing
+        .articles
+        .iter()
+        .find(|a| a.text.split_whitespace().eq(words.iter().copied()))
+    {
+        return Err(Refusal::Duplicate(relative(&same.path, dir)));
+    }
+    let path = write_new(dir, &name, article.as_bytes()).map_err(|e| Refusal::Io(e.to_string()))?;
+    Ok(Added {
+        title: checked.title,
+        date: checked.date,
+        sentences: checked.sentences.len(),
+        saved_as: relative(&path, dir),
+        renamed_from: None,
+    })
+}
+
 fn relative(path: &Path, dir: &Path) -> String {
     path.strip_prefix(dir)
         .unwrap_or(path)

@@ -61,6 +61,26 @@ enum Command {
     /// Run the Telegram bot (token from TELOXIDE_TOKEN; TELOXIDE_API_URL for another Bot API
     /// server); Ctrl-C or SIGTERM stops it
     Telegram,
+    /// Turn a text file into a corpus article (header written, text kept); refuses a duplicate
+    Add {
+        /// The text file (.txt or .md)
+        file: PathBuf,
+        /// The article's date, YYYY-MM-DD [default: its own header, a date leading its name, or today]
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+        date: Option<quotebot::Date>,
+        /// The article's title [default: its own header, or its file name]
+        #[arg(long)]
+        title: Option<String>,
+        /// Where the article comes from, usually a URL
+        #[arg(long, value_name = "URL")]
+        source: Option<String>,
+    },
+    /// List the articles, newest first
+    Articles,
+}
+
+fn parse_date(s: &str) -> std::result::Result<quotebot::Date, String> {
+    quotebot::Date::parse_iso(s).ok_or_else(|| format!("{s:?} is not a date like 2024-09-30"))
 }
 
 fn main() -> ExitCode {
@@ -157,6 +177,55 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Check => check(&corpus_dir),
         Command::Telegram => telegram(&corpus_dir, &config),
+        Command::Add {
+            file,
+            date,
+            title,
+            source,
+        } => {
+            let options = quotebot::live::AddOptions {
+                date,
+                title,
+                source,
+            };
+            match quotebot::live::add_file(&corpus_dir, &file, &options) {
+                Ok(added) => {
+                    println!(
+                        "added {}: “{}”, {}, {}",
+                        corpus_dir.join(&added.saved_as).display(),
+                        added.title,
+                        answer::human_date(added.date),
+                        quotebot::answer::replies::plural(added.sentences, "sentence")
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(refusal) => {
+                    eprintln!("error: not added: {refusal}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Command::Articles => {
+            let corpus = quotebot::corpus::load(&corpus_dir)
+                .with_context(|| format!("reading the corpus in {}", corpus_dir.display()))?;
+            for p in &corpus.problems {
+                log::warn!("{p}");
+            }
+            let index = quotebot::Index::build(corpus.articles);
+            let stdout = io::stdout();
+            let mut out = stdout.lock();
+            for a in index.articles() {
+                writeln!(
+                    out,
+                    "{} — {} ({}, {})",
+                    answer::human_date(a.date),
+                    a.title,
+                    a.path.display(),
+                    quotebot::answer::replies::plural(a.sentences.len(), "sentence")
+                )?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

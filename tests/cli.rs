@@ -384,3 +384,72 @@ fn help_lists_the_subcommands() {
         assert!(out.contains(sub), "{out}");
     }
 }
+
+#[test]
+fn add_turns_a_text_file_into_an_article_and_refuses_duplicates() {
+    let tmp = temp_corpus(&[("2024-01-01-old.txt", b"date 2024-01-01 Old news about tin.")]);
+    let dir = tmp.path();
+    fs::write(
+        dir.join("outside.txt"),
+        "Grain flows resumed on Monday.\nPorts reopened.\n",
+    )
+    .unwrap();
+    let o = run_in(
+        dir,
+        &[
+            "add",
+            "outside.txt",
+            "--date",
+            "2024-10-05",
+            "--title",
+            "Grain flows resume",
+            "--source",
+            "https://example.org/g",
+        ],
+        None,
+    );
+    assert_ok(&o);
+    assert!(
+        stdout(&o).contains("“Grain flows resume”, 5 October 2024, 2 sentences"),
+        "{}",
+        stdout(&o)
+    );
+    let written = fs::read_to_string(dir.join("corpus/2024-10-05-Grain-flows-resume.txt")).unwrap();
+    assert_eq!(
+        written,
+        "title: Grain flows resume\ndate: 2024-10-05\nsource: https://example.org/g\n\nGrain flows resumed on Monday.\nPorts reopened.\n"
+    );
+    // Now answered.
+    let o = run_in(dir, &["ask", "--json", "grain flows"], None);
+    assert_eq!(
+        json_lines(&o)[0]["answers"][0]["quote"],
+        "Grain flows resumed on Monday."
+    );
+    // The same text again, even wrapped differently: refused, nothing written.
+    fs::write(
+        dir.join("again.txt"),
+        "Grain flows resumed   on Monday. Ports\nreopened.",
+    )
+    .unwrap();
+    let o = run_in(dir, &["add", "again.txt", "--date", "2024-10-06"], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("same text as 2024-10-05-Grain-flows-resume.txt"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(fs::read_dir(dir.join("corpus")).unwrap().count(), 2);
+    // A bad date is refused before anything is read.
+    let o = run_in(dir, &["add", "again.txt", "--date", "2024-13-45"], None);
+    assert_eq!(o.status.code(), Some(2));
+    // Listing: newest first.
+    let o = run_in(dir, &["articles"], None);
+    assert_ok(&o);
+    let lines: Vec<String> = stdout(&o).lines().map(String::from).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0].starts_with("5 October 2024 — Grain flows resume"),
+        "{lines:?}"
+    );
+    assert!(lines[1].starts_with("1 January 2024 — Old"), "{lines:?}");
+}

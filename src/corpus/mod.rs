@@ -5,7 +5,7 @@
 //! A file that cannot be used is skipped and reported as a [`Problem`] naming the file (and
 //! line, where there is one); the rest of the corpus still loads.
 
-mod header;
+pub(crate) mod header;
 pub mod markdown;
 pub mod split;
 
