@@ -245,14 +245,19 @@ fn telegram(corpus_dir: &std::path::Path, config: &Config) -> Result<ExitCode> {
         ),
         _ => None,
     };
-    let engine = std::sync::Arc::new(load(corpus_dir, config)?);
+    let (library, problems) =
+        with_progress(|_| quotebot::live::Library::open(corpus_dir, config.search.clone()))
+            .with_context(|| format!("loading the corpus from {}", corpus_dir.display()))?;
+    for p in &problems {
+        log::warn!("{p}");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(quotebot::telegram::run(
         quotebot::telegram::bot(token, api_url),
-        engine,
+        std::sync::Arc::new(library),
         config.telegram.clone(),
         quotebot::telegram::signals(),
     ))?;

@@ -12,8 +12,9 @@ use std::time::Duration;
 use serde_json::Value;
 
 use common::{FakeApi, button_press, inline_button_press, inline_query, message, sent_message};
+use quotebot::SearchConfig;
 use quotebot::config::TelegramConfig;
-use quotebot::{Engine, SearchConfig};
+use quotebot::live::Library;
 
 const WAIT: Duration = Duration::from_secs(30);
 const TOKEN: &str = "123456:TEST-secret-token-abcdef";
@@ -26,14 +27,15 @@ struct Bot {
 
 impl Bot {
     async fn start_with(corpus: &Path, config: TelegramConfig) -> Bot {
+        let _ = env_logger::builder().is_test(true).try_init();
         let api = FakeApi::start().await;
-        let (engine, problems) = Engine::load(corpus, SearchConfig::default()).unwrap();
+        let (library, problems) = Library::open(corpus, SearchConfig::default()).unwrap();
         assert!(problems.is_empty(), "{problems:?}");
         let bot = quotebot::telegram::bot(TOKEN, Some(api.url().parse().unwrap()));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(quotebot::telegram::run(
             bot,
-            Arc::new(engine),
+            Arc::new(library),
             config,
             async move {
                 let _ = stopped.await;
@@ -166,9 +168,11 @@ async fn commands_and_other_messages() {
         "{articles}"
     );
     let about = text(&bot.reply_in(23, 1, message(23, 23, 1, "/about")).await);
-    assert_eq!(
-        about,
-        "I know 1 article with 8 sentences; the newest is from 30 September 2024."
+    assert!(
+        about.starts_with(
+            "I know 1 article with 8 sentences; the newest is from 30 September 2024. The articles were last read on "
+        ),
+        "{about}"
     );
     let ask = text(
         &bot.reply_in(24, 1, message(24, 24, 1, "/ask Rasht-Astara railway"))
@@ -394,5 +398,197 @@ async fn quotes_with_html_characters_are_escaped() {
         "{t}"
     );
     assert!(!t.contains("<b>loudly"), "{t}");
+    bot.stop().await;
+}
+
+fn admin_config() -> TelegramConfig {
+    TelegramConfig {
+        admins: vec![900],
+        ..TelegramConfig::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_reload_and_add_documents_and_strangers_cannot() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("2024-01-01-tin.txt"),
+        "date 2024-01-01 Tin exports doubled last month.",
+    )
+    .unwrap();
+    let bot = Bot::start_with(dir.path(), admin_config()).await;
+    // The admin commands are registered for the admin's chat only.
+    let commands = bot.api.wait_for("setMyCommands", 2, WAIT, |_| true).await;
+    assert_eq!(commands.len(), 2, "{commands:?}");
+    assert!(
+        !commands[0].body.to_string().contains("reload"),
+        "{:?}",
+        commands[0].body
+    );
+    assert!(commands[1].body["commands"].to_string().contains("reload"));
+    assert_eq!(commands[1].body["scope"]["chat_id"], 900);
+    let help = text(&bot.reply_in(901, 1, message(901, 901, 1, "/help")).await);
+    assert!(!help.contains("/reload"), "{help}");
+    let help = text(&bot.reply_in(900, 1, message(900, 900, 1, "/help")).await);
+    assert!(help.contains("/reload"), "{help}");
+
+    // A stranger's /reload and document: a polite no, nothing downloaded or written.
+    let no = text(&bot.reply_in(901, 2, message(901, 901, 2, "/reload")).await);
+    assert_eq!(no, "Sorry, that command is for the bot's admins.");
+    bot.api.add_file("f1", b"date 2024-02-02 Stranger news.");
+    let no = text(
+        &bot.reply_in(901, 3, common::document(901, 901, 3, "f1", "news.txt", 30))
+            .await,
+    );
+    assert!(
+        no.contains("only the bot's admins can add articles"),
+        "{no}"
+    );
+    assert!(bot.api.served("getFile").is_empty());
+    assert!(!dir.path().join("uploads").exists());
+
+    // The admin's document is checked, saved, and answered from at once.
+    bot.api.add_file(
+        "f2",
+        b"title: Grain deal\ndate: 2024-05-05\n\nGrain flows resumed. Ports reopened.",
+    );
+    let added = text(
+        &bot.reply_in(900, 2, common::document(900, 900, 2, "f2", "grain.txt", 70))
+            .await,
+    );
+    assert!(
+        added.contains("Added “<b>Grain deal</b>”, 5 May 2024, read as 2 sentences; saved as uploads/grain.txt."),
+        "{added}"
+    );
+    let answer = text(
+        &bot.reply_in(900, 3, message(900, 900, 4, "grain flows"))
+            .await,
+    );
+    assert!(
+        answer.contains("<b>Grain</b> <b>flows</b> resumed."),
+        "{answer}"
+    );
+
+    // A name with a path is made safe; a taken name gets a number, and the reply says so.
+    bot.api
+        .add_file("f3", b"date 2024-05-06 Copper news from the mine.");
+    let added = text(
+        &bot.reply_in(
+            900,
+            4,
+            common::document(900, 900, 5, "f3", "../../etc/grain.txt", 40),
+        )
+        .await,
+    );
+    assert!(added.contains("saved as uploads/grain-2.txt"), "{added}");
+    assert!(
+        added.contains("“../../etc/grain.txt” was taken or unsafe"),
+        "{added}"
+    );
+    assert!(dir.path().join("uploads/grain-2.txt").exists());
+
+    // A duplicate is refused with the name of the article it duplicates.
+    bot.api.add_file(
+        "f4",
+        b"date 2024-06-06 Grain   flows resumed.\nPorts reopened.",
+    );
+    let dup = text(
+        &bot.reply_in(900, 5, common::document(900, 900, 6, "f4", "again.txt", 40))
+            .await,
+    );
+    assert!(
+        dup.contains("Not added: it is the same text as uploads/grain.txt"),
+        "{dup}"
+    );
+
+    // /reload reports what changed.
+    std::fs::write(
+        dir.path().join("2024-07-07-zinc.txt"),
+        "date 2024-07-07 Zinc mines reopened.",
+    )
+    .unwrap();
+    std::fs::remove_file(dir.path().join("2024-01-01-tin.txt")).unwrap();
+    let report = text(&bot.reply_in(900, 6, message(900, 900, 7, "/reload")).await);
+    assert!(report.starts_with("Reloaded: "), "{report}");
+    assert!(report.contains("I now know 3 articles"), "{report}");
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_added_while_running_is_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("a.txt"),
+        "date 2024-01-01 Nickel output rose.",
+    )
+    .unwrap();
+    let bot = Bot::start_with(dir.path(), TelegramConfig::default()).await;
+    std::fs::write(
+        dir.path().join("2024-03-01-lithium.txt"),
+        "date 2024-03-01 Lithium demand surged in Chile.",
+    )
+    .unwrap();
+    // Ask until the watcher has reloaded (a generous limit; nothing asserts speed).
+    let start = std::time::Instant::now();
+    let mut n = 0;
+    loop {
+        n += 1;
+        let t = text(
+            &bot.reply_in(80, n, message(80, 80, n as i64, "lithium demand"))
+                .await,
+        );
+        if t.contains("<b>Lithium</b> <b>demand</b> surged in Chile.") {
+            break;
+        }
+        assert!(start.elapsed() < WAIT, "not answered within {WAIT:?}: {t}");
+    }
+    let about = text(&bot.reply_in(81, 1, message(81, 81, 1, "/about")).await);
+    assert!(
+        about.contains("I know 2 articles") && about.contains("last read on"),
+        "{about}"
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_articles_are_paged_with_buttons() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..45 {
+        std::fs::write(
+            dir.path()
+                .join(format!("2024-01-{:02}-news-{i}.txt", i % 28 + 1)),
+            format!("date 2024-01-{:02} Article {i} about metals.", i % 28 + 1),
+        )
+        .unwrap();
+    }
+    let bot = Bot::start_with(dir.path(), TelegramConfig::default()).await;
+    let first = bot.reply_in(90, 1, message(90, 90, 1, "/articles")).await;
+    let t = text(&first);
+    assert!(t.starts_with("<b>45 articles (page 1 of 3):</b>"), "{t}");
+    assert_eq!(t.lines().count(), 21, "{t}");
+    let b = buttons(&first);
+    assert_eq!(
+        b.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>(),
+        ["Older ›"]
+    );
+    bot.api.push(button_press(
+        90,
+        &b[0].1,
+        sent_message(&first, 700, Value::Null),
+    ));
+    let edits = bot.api.wait_for("editMessageText", 1, WAIT, |_| true).await;
+    let page2 = edits[0].body["text"].as_str().unwrap();
+    assert!(
+        page2.starts_with("<b>45 articles (page 2 of 3):</b>"),
+        "{page2}"
+    );
+    assert_eq!(edits[0].body["message_id"], 700);
+    let labels: Vec<String> = edits[0].body["reply_markup"]["inline_keyboard"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["text"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(labels, ["‹ Newer", "Older ›"]);
     bot.stop().await;
 }

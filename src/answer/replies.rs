@@ -152,6 +152,141 @@ pub fn about(index: &Index) -> Rich {
     r
 }
 
+/// Articles per page of `/articles` in the bot.
+pub const ARTICLES_PER_PAGE: usize = 20;
+
+/// One page of the articles, newest first, and how many pages there are.
+#[must_use]
+pub fn articles_page(index: &Index, page: u32) -> (Rich, u32) {
+    let all = index.articles();
+    let pages = all.len().div_ceil(ARTICLES_PER_PAGE).max(1) as u32;
+    let page = page.min(pages - 1);
+    let mut r = Rich::new();
+    if all.is_empty() {
+        r.text("I have no articles yet.");
+        return (r, 1);
+    }
+    if pages > 1 {
+        r.bold(format!(
+            "{} (page {} of {pages}):",
+            plural(all.len(), "article"),
+            page + 1
+        ));
+    } else {
+        r.bold(format!("{}:", plural(all.len(), "article")));
+    }
+    for a in all
+        .iter()
+        .skip(page as usize * ARTICLES_PER_PAGE)
+        .take(ARTICLES_PER_PAGE)
+    {
+        let title: String = a.title.chars().take(150).collect();
+        r.text(format!("\n{} — {title}", human_date(a.date)));
+    }
+    r.truncate(TELEGRAM_LIMIT);
+    (r, pages)
+}
+
+/// How much the bot knows, and when it last read the folder.
+#[must_use]
+pub fn about_live(index: &Index, last_read: Option<std::time::SystemTime>) -> Rich {
+    let mut r = about(index);
+    if let Some(t) = last_read {
+        let secs = t
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let day = crate::date::Date::from_days_since_epoch((secs / 86_400) as i64);
+        r.text(format!(
+            " The articles were last read on {} at {:02}:{:02} UTC.",
+            day.human(),
+            secs % 86_400 / 3600,
+            secs % 3600 / 60
+        ));
+    }
+    r
+}
+
+/// An admin command from someone else.
+#[must_use]
+pub fn admins_only() -> Rich {
+    let mut r = Rich::new();
+    r.text("Sorry, that command is for the bot's admins.");
+    r
+}
+
+/// A document from someone who is not an admin.
+#[must_use]
+pub fn uploads_admins_only() -> Rich {
+    let mut r = Rich::new();
+    r.text(
+        "Thanks, but only the bot's admins can add articles. Send me a question in words instead.",
+    );
+    r
+}
+
+/// What a reload did.
+#[must_use]
+pub fn reloaded(report: &crate::live::Report) -> Rich {
+    let mut r = Rich::new();
+    if report.unchanged() {
+        r.text("Reloaded: nothing changed.");
+    } else {
+        r.text(format!(
+            "Reloaded: {} added, {} changed, {} removed.",
+            report.added, report.changed, report.removed
+        ));
+    }
+    r.text(format!(
+        " I now know {} with {}.",
+        plural(report.articles, "article"),
+        plural(report.sentences, "sentence")
+    ));
+    if !report.problems.is_empty() {
+        r.bold(format!("\n{}:", plural(report.problems.len(), "problem")));
+        for p in &report.problems {
+            r.text(format!("\n• {p}"));
+        }
+    }
+    r.truncate(TELEGRAM_LIMIT);
+    r
+}
+
+/// A reload that failed as a whole.
+#[must_use]
+pub fn reload_failed() -> Rich {
+    let mut r = Rich::new();
+    r.text("The articles folder could not be read; I keep answering from the articles I had. The log has the details.");
+    r
+}
+
+/// A document added as an article.
+#[must_use]
+pub fn added(a: &crate::live::Added) -> Rich {
+    let mut r = Rich::new();
+    r.text("Added “");
+    r.bold(&a.title);
+    r.text(format!(
+        "”, {}, read as {}; saved as {}",
+        human_date(a.date),
+        plural(a.sentences, "sentence"),
+        a.saved_as
+    ));
+    match &a.renamed_from {
+        Some(from) => r.text(format!(" (“{from}” was taken or unsafe as a name).")),
+        None => r.text("."),
+    };
+    r
+}
+
+/// A document that was not added, and why.
+#[must_use]
+pub fn not_added(refusal: &crate::live::Refusal) -> Rich {
+    let mut r = Rich::new();
+    r.text(format!("Not added: {refusal}."));
+    r.truncate(TELEGRAM_LIMIT);
+    r
+}
+
 /// The greeting for `/start`, followed by the commands.
 #[must_use]
 pub fn start(commands: &str) -> Rich {

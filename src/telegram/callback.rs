@@ -19,6 +19,11 @@ pub enum Button {
         /// The quoted sentence.
         sentence: u32,
     },
+    /// A page of the list of articles.
+    Page {
+        /// The page, from 0.
+        page: u32,
+    },
     /// The next quotes for the question, after `shown`.
     More {
         /// The corpus version of the answer.
@@ -39,6 +44,7 @@ impl Button {
                 generation,
                 sentence,
             } => format!("c:{generation:x}:{sentence}"),
+            Button::Page { page } => format!("p:0:{page}"),
             Button::More {
                 generation,
                 shown,
@@ -66,6 +72,7 @@ impl Button {
                 generation,
                 sentence: number,
             }),
+            ("p", None) => Some(Button::Page { page: number }),
             ("m", None) => Some(Button::More {
                 generation,
                 shown: number,
@@ -102,6 +109,7 @@ mod tests {
                 shown: 4,
                 question: Some("grain: exports?".into()),
             },
+            Button::Page { page: 12 },
         ] {
             let data = b.encode().unwrap();
             assert!(data.len() <= MAX_DATA, "{data}");

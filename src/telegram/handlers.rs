@@ -29,6 +29,8 @@ use crate::answer::replies;
 use crate::answer::rich::{Format, Rich};
 use crate::config::TelegramConfig;
 use crate::engine::Engine;
+use crate::live::{self, Library};
+use teloxide::net::Download;
 
 /// The bot as the handlers use it: rate limits respected by teloxide's `Throttle`.
 pub type Tg = Throttle<Bot>;
@@ -60,10 +62,18 @@ pub enum Command {
     About,
 }
 
+/// Commands for the bot's admins:
+#[derive(BotCommands, Clone, Debug, PartialEq)]
+#[command(rename_rule = "lowercase")]
+pub enum AdminCommand {
+    /// read the articles folder again now (admins)
+    Reload,
+}
+
 /// What every handler shares.
 pub struct Shared {
-    /// The engine that answers.
-    pub engine: Arc<Engine>,
+    /// The corpus and its engine.
+    pub library: Arc<Library>,
     /// Who may use the bot.
     pub config: TelegramConfig,
 }
@@ -71,6 +81,24 @@ pub struct Shared {
 impl Shared {
     fn allows_chat(&self, chat: ChatId) -> bool {
         self.config.allowed_chats.is_empty() || self.config.allowed_chats.contains(&chat.0)
+    }
+
+    fn engine(&self) -> &Engine {
+        self.library.engine()
+    }
+
+    fn is_admin(&self, user: Option<&teloxide::types::User>) -> bool {
+        user.is_some_and(|u| self.config.admins.contains(&u.id.0))
+    }
+
+    /// The `/help` text for `user`: the admin commands too for admins.
+    fn commands_for(&self, user: Option<&teloxide::types::User>) -> String {
+        let mut text = Command::descriptions().to_string();
+        if self.is_admin(user) {
+            text.push_str("\n\n");
+            text.push_str(&AdminCommand::descriptions().to_string());
+        }
+        text
     }
 }
 
@@ -95,6 +123,15 @@ fn message_tree() -> UpdateHandler<HandlerError> {
             dptree::filter(allowed).chain(
                 dptree::entry()
                     .branch(teloxide::filter_command::<Command, _>().endpoint(on_command))
+                    .branch(
+                        teloxide::filter_command::<AdminCommand, _>().endpoint(on_admin_command),
+                    )
+                    .branch(
+                        dptree::filter(|msg: Message| {
+                            msg.chat.is_private() && msg.document().is_some()
+                        })
+                        .endpoint(on_document),
+                    )
                     .branch(dptree::filter_map(question_for_me).endpoint(on_question))
                     .branch(
                         dptree::filter(|msg: Message| msg.chat.is_private()).endpoint(on_other),
@@ -176,7 +213,7 @@ async fn refuse(bot: Tg, msg: Message) -> HandlerResult {
 }
 
 async fn on_command(bot: Tg, msg: Message, cmd: Command, shared: Arc<Shared>) -> HandlerResult {
-    let commands = Command::descriptions().to_string();
+    let commands = shared.commands_for(msg.from.as_ref());
     match cmd {
         Command::Start => reply(&bot, &msg, &replies::start(&commands), None).await?,
         Command::Help => reply(&bot, &msg, &replies::help(&commands), None).await?,
@@ -185,14 +222,110 @@ async fn on_command(bot: Tg, msg: Message, cmd: Command, shared: Arc<Shared>) ->
         }
         Command::Ask(q) => return answer(&bot, &msg, q.trim(), &shared).await,
         Command::Articles => {
-            let index = shared.engine.index();
-            reply(&bot, &msg, &replies::articles(&index), None).await?
+            let index = shared.engine().index();
+            let (text, pages) = replies::articles_page(&index, 0);
+            reply(&bot, &msg, &text, page_keyboard(0, pages)).await?
         }
         Command::About => {
-            let index = shared.engine.index();
-            reply(&bot, &msg, &replies::about(&index), None).await?
+            let index = shared.engine().index();
+            let text = replies::about_live(&index, shared.library.last_reload());
+            reply(&bot, &msg, &text, None).await?
         }
     };
+    Ok(())
+}
+
+/// "‹ Newer" and "Older ›" under a page of `/articles`, when there is more than one.
+fn page_keyboard(page: u32, pages: u32) -> Option<InlineKeyboardMarkup> {
+    if pages <= 1 {
+        return None;
+    }
+    let mut row = Vec::new();
+    if page > 0 {
+        let data = Button::Page { page: page - 1 }.encode().expect("short");
+        row.push(InlineKeyboardButton::callback("‹ Newer", data));
+    }
+    if page + 1 < pages {
+        let data = Button::Page { page: page + 1 }.encode().expect("short");
+        row.push(InlineKeyboardButton::callback("Older ›", data));
+    }
+    Some(InlineKeyboardMarkup::new([row]))
+}
+
+async fn on_admin_command(
+    bot: Tg,
+    msg: Message,
+    cmd: AdminCommand,
+    shared: Arc<Shared>,
+) -> HandlerResult {
+    if !shared.is_admin(msg.from.as_ref()) {
+        reply(&bot, &msg, &replies::admins_only(), None).await?;
+        return Ok(());
+    }
+    match cmd {
+        AdminCommand::Reload => {
+            let library = Arc::clone(&shared.library);
+            let result = tokio::task::spawn_blocking(move || library.reload()).await?;
+            let text = match result {
+                Ok(report) => {
+                    log::info!("reloaded by an admin: {report}");
+                    replies::reloaded(&report)
+                }
+                Err(e) => {
+                    log::error!("a reload asked for by an admin failed: {e}");
+                    replies::reload_failed()
+                }
+            };
+            reply(&bot, &msg, &text, None).await?;
+        }
+    }
+    Ok(())
+}
+
+/// A document in a private chat: from an admin, a new article; from anyone else, a polite no
+/// (nothing is downloaded or written).
+async fn on_document(bot: Tg, msg: Message, shared: Arc<Shared>) -> HandlerResult {
+    let Some(doc) = msg.document() else {
+        return Ok(());
+    };
+    if !shared.is_admin(msg.from.as_ref()) {
+        reply(&bot, &msg, &replies::uploads_admins_only(), None).await?;
+        return Ok(());
+    }
+    let name = doc.file_name.clone().unwrap_or_else(|| "upload.txt".into());
+    if live::safe_file_name(&name).is_none() {
+        reply(
+            &bot,
+            &msg,
+            &replies::not_added(&live::Refusal::NotText),
+            None,
+        )
+        .await?;
+        return Ok(());
+    }
+    if doc.file.size as usize > live::MAX_UPLOAD_BYTES {
+        reply(
+            &bot,
+            &msg,
+            &replies::not_added(&live::Refusal::TooLarge),
+            None,
+        )
+        .await?;
+        return Ok(());
+    }
+    let file = retry::send(bot.get_file(doc.file.id.clone())).await?;
+    let mut bytes = Vec::new();
+    bot.inner().download_file(&file.path, &mut bytes).await?;
+    let library = Arc::clone(&shared.library);
+    let outcome = tokio::task::spawn_blocking(move || library.add_document(&name, &bytes)).await?;
+    let text = match &outcome {
+        Ok(added) => {
+            log::info!("an admin added {}", added.saved_as);
+            replies::added(added)
+        }
+        Err(refusal) => replies::not_added(refusal),
+    };
+    reply(&bot, &msg, &text, None).await?;
     Ok(())
 }
 
@@ -214,7 +347,7 @@ async fn on_other(bot: Tg, msg: Message) -> HandlerResult {
 /// Answers a question with the best quote, and buttons for more quotes and the context.
 async fn answer(bot: &Tg, msg: &Message, question: &str, shared: &Shared) -> HandlerResult {
     let start = Instant::now();
-    let engine = &shared.engine;
+    let engine = shared.engine();
     let answers = engine.ask_with(question, 1, engine.config().min_score);
     let keyboard = answers
         .first()
@@ -285,9 +418,23 @@ async fn on_button(bot: Tg, q: CallbackQuery, me: Me, shared: Arc<Shared>) -> Ha
         retry::send(bot.answer_callback_query(q.id.clone()).text(refusal)).await?;
         return Ok(());
     }
-    let index = shared.engine.index();
+    let index = shared.engine().index();
     let outcome = match q.data.as_deref().and_then(Button::decode) {
         None => Err(replies::out_of_date()),
+        Some(Button::Page { page }) => {
+            let (text, pages) = replies::articles_page(&index, page);
+            retry::send(bot.answer_callback_query(q.id.clone())).await?;
+            if let Some(m) = q.regular_message() {
+                let mut request = bot
+                    .edit_message_text(m.chat.id, m.id, text.render(Format::Html))
+                    .parse_mode(ParseMode::Html);
+                if let Some(k) = page_keyboard(page, pages) {
+                    request = request.reply_markup(k);
+                }
+                retry::send(request).await?;
+            }
+            return Ok(());
+        }
         Some(Button::Context {
             generation,
             sentence,
@@ -305,7 +452,7 @@ async fn on_button(bot: Tg, q: CallbackQuery, me: Me, shared: Arc<Shared>) -> Ha
                 None => Err(replies::out_of_date()),
                 Some(question) => {
                     let shown = shown as usize;
-                    let engine = &shared.engine;
+                    let engine = shared.engine();
                     let next: Vec<Answer> = engine
                         .ask_with(&question, shown + MORE_ANSWERS, 0.0)
                         .into_iter()
@@ -359,10 +506,10 @@ async fn on_inline_query(bot: Tg, q: InlineQuery, shared: Arc<Shared>) -> Handle
     let answers = if query.is_empty() || !permitted {
         Vec::new()
     } else {
-        let engine = &shared.engine;
+        let engine = shared.engine();
         engine.ask_with(query, INLINE_ANSWERS, engine.config().min_score)
     };
-    let generation = shared.engine.index().generation();
+    let generation = shared.engine().index().generation();
     let results: Vec<InlineQueryResult> = answers
         .iter()
         .map(|a| {

@@ -21,13 +21,13 @@ use teloxide::RequestError;
 use teloxide::adaptors::throttle::Limits;
 use teloxide::error_handlers::LoggingErrorHandler;
 use teloxide::prelude::*;
-use teloxide::types::Me;
+use teloxide::types::{BotCommandScope, Me, Recipient};
 use teloxide::update_listeners::Polling;
 use teloxide::utils::command::BotCommands;
 
 use crate::config::TelegramConfig;
-use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::live::{self, Library};
 
 pub use handlers::{Command, Shared, schema};
 
@@ -98,7 +98,7 @@ async fn wait_for_me(bot: &Bot) -> Result<Me> {
 /// returns `Ok`).
 pub async fn run(
     bot: Bot,
-    engine: Arc<Engine>,
+    library: Arc<Library>,
     config: TelegramConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
@@ -107,15 +107,32 @@ pub async fn run(
         me = wait_for_me(&bot) => me?,
         () = shutdown.wait() => return Ok(()),
     };
+    let index = library.engine().index();
     log::info!(
         "@{} is answering from {} articles ({} sentences)",
         me.username(),
-        engine.index().articles().len(),
-        engine.index().sentence_count()
+        index.articles().len(),
+        index.sentence_count()
     );
-    if let Err(e) = retry::send(bot.set_my_commands(Command::bot_commands())).await {
-        log::warn!("could not register the commands: {}", describe(&e));
+    drop(index);
+    let _watch = match live::watch(Arc::clone(&library)) {
+        Ok(w) => {
+            log::info!("watching {} for changes", library.dir().display());
+            Some(w)
+        }
+        Err(e) => {
+            log::warn!("cannot watch the articles folder ({e}); /reload still works");
+            None
+        }
+    };
+    // Whatever changed between loading and watching.
+    let catch_up = Arc::clone(&library);
+    match tokio::task::spawn_blocking(move || catch_up.reload()).await {
+        Ok(Ok(r)) if !r.unchanged() => log::info!("corpus reloaded: {r}"),
+        Ok(Err(e)) => log::warn!("reading the articles folder again failed: {e}"),
+        _ => {}
     }
+    register_commands(&bot, &config).await;
 
     let throttled = bot.throttle(Limits::default());
     let listener = Polling::builder(throttled.clone())
@@ -124,7 +141,7 @@ pub async fn run(
         .delete_webhook()
         .await
         .build();
-    let shared = Arc::new(Shared { engine, config });
+    let shared = Arc::new(Shared { library, config });
     let mut dispatcher = Dispatcher::builder(throttled, schema())
         .dependencies(dptree::deps![shared])
         .default_handler(|_| async {})
@@ -177,6 +194,27 @@ fn futures_shutdown(shutdown: impl Future<Output = ()> + Send + 'static) -> Shut
         let _ = tx.send(true);
     });
     ShutdownSignal(rx)
+}
+
+/// Registers the commands: the public ones for everyone, with the admin ones too in each
+/// admin's private chat (so that nobody else sees them). Failures are logged, not fatal.
+async fn register_commands(bot: &Bot, config: &TelegramConfig) {
+    if let Err(e) = retry::send(bot.set_my_commands(Command::bot_commands())).await {
+        log::warn!("could not register the commands: {}", describe(&e));
+    }
+    let mut all = Command::bot_commands();
+    all.extend(handlers::AdminCommand::bot_commands());
+    for &admin in &config.admins {
+        let scope = BotCommandScope::Chat {
+            chat_id: Recipient::Id(ChatId(admin as i64)),
+        };
+        if let Err(e) = retry::send(bot.set_my_commands(all.clone()).scope(scope)).await {
+            log::warn!(
+                "could not register the admin commands for user {admin} (has it started the bot?): {}",
+                describe(&e)
+            );
+        }
+    }
 }
 
 /// Completes on Ctrl-C (SIGINT) or SIGTERM.

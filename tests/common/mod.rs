@@ -54,6 +54,8 @@ struct State {
     calls: Vec<Call>,
     faults: HashMap<String, VecDeque<Fault>>,
     requests_seen_paths: Vec<String>,
+    /// Files the bot may download: file id → (path, bytes).
+    files: HashMap<String, (String, Vec<u8>)>,
 }
 
 /// The server. Dropping it does not stop it: it lives as long as the test's runtime.
@@ -119,6 +121,14 @@ impl FakeApi {
             .entry(method.to_string())
             .or_default()
             .push_back(fault);
+    }
+
+    /// Makes a file downloadable under `file_id` (for documents sent to the bot).
+    pub fn add_file(&self, file_id: &str, bytes: &[u8]) {
+        self.state.lock().unwrap().files.insert(
+            file_id.to_string(),
+            (format!("documents/{file_id}.txt"), bytes.to_vec()),
+        );
     }
 
     /// Every call so far.
@@ -190,6 +200,40 @@ impl FakeApi {
             let body_bytes = buf[head_end..head_end + content_length].to_vec();
             buf.drain(..head_end + content_length);
             let path = head.split_whitespace().nth(1).unwrap_or("").to_string();
+            if path.starts_with("/file/") {
+                // A file download: `/file/bot<token>/<file path>`.
+                let wanted = path
+                    .splitn(4, '/')
+                    .nth(3)
+                    .unwrap_or("")
+                    .replace("%2F", "/")
+                    .replace("%2f", "/");
+                let bytes = {
+                    let mut s = self.state.lock().unwrap();
+                    s.requests_seen_paths.push(path.clone());
+                    s.files
+                        .values()
+                        .find(|(p, _)| *p == wanted)
+                        .map(|(_, b)| b.clone())
+                };
+                self.record("download", json!(wanted), bytes.is_some());
+                let response = match bytes {
+                    Some(b) => {
+                        let mut r = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: {}\r\n\r\n",
+                            b.len()
+                        )
+                        .into_bytes();
+                        r.extend_from_slice(&b);
+                        r
+                    }
+                    None => http_response(404, "text/plain", "not found").into_bytes(),
+                };
+                if stream.write_all(&response).await.is_err() {
+                    return;
+                }
+                continue;
+            }
             // teloxide writes method names capitalized (`GetMe`); Telegram ignores the case.
             let method = lower_first(path.rsplit('/').next().unwrap_or(""));
             let body: Value = serde_json::from_slice(&body_bytes).unwrap_or(Value::Null);
@@ -255,6 +299,19 @@ impl FakeApi {
                 "can_join_groups": true, "can_read_all_group_messages": false,
                 "supports_inline_queries": true, "has_main_web_app": false,
             }),
+            "getFile" => {
+                let id = body["file_id"].as_str().unwrap_or("").to_string();
+                let file = self.state.lock().unwrap().files.get(&id).cloned();
+                match file {
+                    Some((path, bytes)) => json!({
+                        "file_id": id, "file_unique_id": format!("u{id}"),
+                        "file_size": bytes.len(), "file_path": path,
+                    }),
+                    None => {
+                        json!({"file_id": id, "file_unique_id": "none", "file_size": 0, "file_path": "missing"})
+                    }
+                }
+            }
             "getWebhookInfo" => {
                 json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0})
             }
@@ -403,6 +460,24 @@ pub fn sticker(chat: i64, user: i64, message_id: i64) -> Value {
         "from": {"id": user, "is_bot": false, "first_name": "Tester"},
         "sticker": {"file_id": "f", "file_unique_id": "u", "type": "regular",
                     "width": 512, "height": 512, "is_animated": false, "is_video": false},
+    }})
+}
+
+/// A document sent in a chat.
+pub fn document(
+    chat: i64,
+    user: i64,
+    message_id: i64,
+    file_id: &str,
+    name: &str,
+    size: usize,
+) -> Value {
+    json!({"message": {
+        "message_id": message_id, "date": 1_700_000_000,
+        "chat": chat_json(chat),
+        "from": {"id": user, "is_bot": false, "first_name": "Tester"},
+        "document": {"file_id": file_id, "file_unique_id": format!("u{file_id}"),
+                     "file_name": name, "file_size": size},
     }})
 }
 
