@@ -68,7 +68,7 @@ struct State {
     files: HashMap<PathBuf, Stamp>,
     /// Files that could not be used, as they were when tried (not tried again until changed).
     bad: HashMap<PathBuf, Stamp>,
-    /// Text fingerprints of the articles, for refusing duplicates.
+    /// Text fingerprints of the articles, for refusing duplicates; made when first needed.
     texts: HashMap<PathBuf, u64>,
     last_reload: Option<SystemTime>,
     reloads: u64,
@@ -116,10 +116,10 @@ impl std::fmt::Display for Report {
         }
         write!(
             f,
-            "; {} articles, {} sentences ({:.2} s{})",
+            "; {} articles, {} sentences ({:.0} ms{})",
             self.articles,
             self.sentences,
-            self.elapsed.as_secs_f64(),
+            self.elapsed.as_secs_f64() * 1000.0,
             if self.full { ", full build" } else { "" }
         )?;
         if !self.problems.is_empty() {
@@ -347,23 +347,20 @@ impl Library {
     #[must_use]
     pub fn duplicate_of(&self, text: &str) -> Option<PathBuf> {
         let h = text_fingerprint(text);
-        let state = self.state.lock().expect("state lock");
-        let candidates: Vec<PathBuf> = state
-            .texts
-            .iter()
-            .filter(|(_, f)| **f == h)
-            .map(|(p, _)| p.clone())
-            .collect();
-        drop(state);
         let index = self.engine.index();
         let words: Vec<&str> = text.split_whitespace().collect();
-        candidates.into_iter().find(|p| {
-            index
-                .articles()
-                .iter()
-                .find(|a| &a.path == p)
-                .is_some_and(|a| a.text.split_whitespace().eq(words.iter().copied()))
-        })
+        let mut state = self.state.lock().expect("state lock");
+        index
+            .articles()
+            .iter()
+            .find(|a| {
+                let f = *state
+                    .texts
+                    .entry(a.path.clone())
+                    .or_insert_with(|| text_fingerprint(&a.text));
+                f == h && a.text.split_whitespace().eq(words.iter().copied())
+            })
+            .map(|a| a.path.clone())
     }
 
     /// Checks a document sent by an admin, saves it under `uploads/` with a safe, free name,

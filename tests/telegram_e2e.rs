@@ -196,3 +196,189 @@ async fn an_unreachable_api_at_start_up_is_retried_and_logged() {
         "{output}"
     );
 }
+
+/// Sends `question` from fresh chats every 200 ms until a reply contains `want`; returns how
+/// long that took from `since`.
+async fn answered_after(
+    api: &FakeApi,
+    next_chat: &mut i64,
+    question: &str,
+    want: &str,
+    since: Instant,
+) -> Duration {
+    loop {
+        assert!(
+            since.elapsed() < WAIT,
+            "{want:?} was not answered within {WAIT:?}"
+        );
+        *next_chat += 1;
+        let chat = *next_chat;
+        api.push(message(chat, chat, 1, question));
+        let replies = api
+            .wait_for("sendMessage", 1, WAIT, |b| b["chat_id"] == chat)
+            .await;
+        if replies[0].body["text"]
+            .as_str()
+            .unwrap_or("")
+            .contains(want)
+        {
+            return since.elapsed();
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_follows_the_articles_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::create_dir_all(dir.join("corpus")).unwrap();
+    std::fs::create_dir_all(dir.join("config")).unwrap();
+    std::fs::write(
+        dir.join("config/quotebot.toml"),
+        "[telegram]\nadmins = [777]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("corpus/2024-01-01-nickel.txt"),
+        "date 2024-01-01 Nickel output rose in Norilsk.",
+    )
+    .unwrap();
+    let api = FakeApi::start().await;
+    let child = Command::new(env!("CARGO_BIN_EXE_quotebot"))
+        .arg("telegram")
+        .current_dir(dir)
+        .env("TELOXIDE_API_URL", api.url())
+        .env("TELOXIDE_TOKEN", TOKEN)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    api.wait_for("setMyCommands", 2, WAIT, |_| true).await;
+    let mut chat = 1000;
+
+    // Files landing while it runs: time until answered, over five files.
+    let mut times = Vec::new();
+    for i in 0..5 {
+        let word = format!("rubidium{i}");
+        let start = Instant::now();
+        std::fs::write(
+            dir.join(format!("corpus/2024-02-0{}-r{i}.txt", i + 1)),
+            format!("date 2024-02-0{} Mines found {word} near Perth.", i + 1),
+        )
+        .unwrap();
+        let t = answered_after(&api, &mut chat, &word, &format!("<b>{word}</b>"), start).await;
+        times.push(t.as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    eprintln!(
+        "e2e: a file landing to it being answered: median {:.0} ms, max {:.0} ms (5 files)",
+        times[2], times[4]
+    );
+
+    // Changed: the new text is quoted, the old no longer.
+    let start = Instant::now();
+    std::fs::write(
+        dir.join("corpus/2024-01-01-nickel.txt"),
+        "date 2024-01-01 Nickel output fell in Norilsk.",
+    )
+    .unwrap();
+    answered_after(&api, &mut chat, "nickel output norilsk", "fell", start).await;
+    // Removed: no longer quoted.
+    std::fs::remove_file(dir.join("corpus/2024-02-01-r0.txt")).unwrap();
+    answered_after(
+        &api,
+        &mut chat,
+        "rubidium0",
+        "found nothing",
+        Instant::now(),
+    )
+    .await;
+    // A broken file: everything else keeps answering.
+    std::fs::write(dir.join("corpus/broken.txt"), b"date 2024-13-45 \xff").unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    answered_after(
+        &api,
+        &mut chat,
+        "rubidium3",
+        "<b>rubidium3</b>",
+        Instant::now(),
+    )
+    .await;
+
+    // A burst of 100 files: one or a few reloads.
+    std::fs::create_dir_all(dir.join("corpus/burst")).unwrap();
+    for i in 0..100 {
+        std::fs::write(
+            dir.join(format!("corpus/burst/{i:03}.txt")),
+            format!("date 2024-03-01 Burst article {i} about caesium{i}."),
+        )
+        .unwrap();
+    }
+    answered_after(
+        &api,
+        &mut chat,
+        "caesium99",
+        "<b>caesium99</b>",
+        Instant::now(),
+    )
+    .await;
+
+    // An upload by the admin, with a name that tries to leave the folder.
+    api.add_file(
+        "doc1",
+        b"date 2024-04-04 Uploaded news about strontium mining.",
+    );
+    api.push(common::document(777, 777, 5, "doc1", "../../etc/x.txt", 60));
+    let replies = api
+        .wait_for("sendMessage", 1, WAIT, |b| b["chat_id"] == 777)
+        .await;
+    let text = replies[0].body["text"].as_str().unwrap();
+    assert!(text.contains("saved as uploads/x.txt"), "{text}");
+    assert!(dir.join("corpus/uploads/x.txt").exists());
+    answered_after(
+        &api,
+        &mut chat,
+        "strontium mining",
+        "<b>strontium</b>",
+        Instant::now(),
+    )
+    .await;
+    // And by a stranger: refused, nothing written.
+    api.add_file("doc2", b"date 2024-04-05 Stranger news.");
+    api.push(common::document(778, 778, 6, "doc2", "s.txt", 30));
+    let replies = api
+        .wait_for("sendMessage", 1, WAIT, |b| b["chat_id"] == 778)
+        .await;
+    assert!(
+        replies[0].body["text"]
+            .as_str()
+            .unwrap()
+            .contains("only the bot's admins")
+    );
+    assert!(!dir.join("corpus/uploads/s.txt").exists());
+
+    interrupt(&child);
+    let (status, output) = wait_exit(child).await;
+    assert_eq!(status.code(), Some(0), "{output}");
+    let burst_reloads = output
+        .lines()
+        .filter(|l| l.contains("corpus reloaded") && l.contains("added"))
+        .filter(|l| {
+            let added: usize = l
+                .split("reloaded: ")
+                .nth(1)
+                .and_then(|r| r.split(' ').next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            added >= 5
+        })
+        .count();
+    assert!(
+        (1..=5).contains(&burst_reloads),
+        "the burst took {burst_reloads} reloads:\n{output}"
+    );
+    assert!(output.contains("broken.txt:1: not valid UTF-8"), "{output}");
+    assert!(!output.contains(TOKEN), "{output}");
+}
