@@ -2,6 +2,8 @@
 //! built once as [`Rich`] text, then rendered. Handlers and the CLI never write text
 //! themselves; every reply fits Telegram's limit.
 
+use std::borrow::Cow;
+
 use super::rich::{Rich, TELEGRAM_LIMIT, utf16_len};
 use super::{Answer, human_date};
 use crate::search::Index;
@@ -16,11 +18,33 @@ pub fn plural(n: usize, noun: &str) -> String {
     }
 }
 
+/// The most characters of a title a reply shows: a title is a line of a file, and a file's
+/// first line can be as long as the file.
+pub const TITLE_CHARS: usize = 200;
+
+/// `title`, cut to [`TITLE_CHARS`] with `…`.
+#[must_use]
+pub fn short_title(title: &str) -> Cow<'_, str> {
+    match title.char_indices().nth(TITLE_CHARS - 1) {
+        Some((cut, _)) if title.chars().count() > TITLE_CHARS => {
+            Cow::Owned(format!("{}…", &title[..cut]))
+        }
+        _ => Cow::Borrowed(title),
+    }
+}
+
+/// "Title, 30 September 2024", the title cut to [`TITLE_CHARS`].
+#[must_use]
+pub fn citation(title: &str, date: Option<crate::date::Date>) -> String {
+    format!("{}, {}", short_title(title), human_date(date))
+}
+
 /// An answer's quote, matched words in bold, then its citation, in at most `budget` visible
-/// characters (the quote is cut with `…` to fit; the citation never is).
+/// characters (the quote is cut with `…` to fit; the citation, whose title is cut to
+/// [`TITLE_CHARS`], never is).
 #[must_use]
 pub fn quote(answer: &Answer, budget: usize) -> Rich {
-    let citation = format!("\n— {}", answer.citation());
+    let citation = format!("\n— {}", citation(&answer.title, answer.date));
     let mut q = Rich::new();
     q.text("“");
     let mut at = 0;
@@ -87,7 +111,7 @@ pub fn context(index: &Index, sentence: u32, generation: u64) -> Option<Rich> {
         return None;
     }
     let (article, pos) = index.locate(sentence);
-    let citation = format!("\n— {}, {}", article.title, human_date(article.date));
+    let citation = format!("\n— {}", citation(&article.title, article.date));
     let from = pos.saturating_sub(1);
     let to = (pos + 2).min(article.sentences.len());
     let mut r = Rich::new();
@@ -128,7 +152,7 @@ pub fn articles(index: &Index) -> Rich {
     r.bold(format!("{}:", plural(all.len(), "article")));
     let reserve = 40;
     for (i, a) in all.iter().enumerate() {
-        let line = format!("\n{} — {}", human_date(a.date), a.title);
+        let line = format!("\n{} — {}", human_date(a.date), short_title(&a.title));
         if r.visible_len() + utf16_len(&line) + reserve > TELEGRAM_LIMIT {
             r.italic(format!("\n… and {} more", all.len() - i));
             break;
@@ -264,7 +288,7 @@ pub fn reload_failed() -> Rich {
 pub fn added(a: &crate::live::Added) -> Rich {
     let mut r = Rich::new();
     r.text("Added “");
-    r.bold(&a.title);
+    r.bold(short_title(&a.title));
     r.text(format!(
         "”, {}, read as {}; saved as {}",
         human_date(a.date),
@@ -275,6 +299,7 @@ pub fn added(a: &crate::live::Added) -> Rich {
         Some(from) => r.text(format!(" (“{from}” was taken or unsafe as a name).")),
         None => r.text("."),
     };
+    r.truncate(TELEGRAM_LIMIT);
     r
 }
 
@@ -396,5 +421,21 @@ mod tests {
             r.render(Format::Html)
                 .contains("<i>Try other words, or see /articles")
         );
+    }
+
+    #[test]
+    fn a_title_longer_than_a_message_is_cut_in_replies() {
+        // Found by the property tests: a 5,000-character title made a reply too long.
+        let mut a = answer_with("Short quote.", vec![]);
+        a.title = "t".repeat(5000);
+        let r = answer(&[a]);
+        assert!(r.visible_len() <= TELEGRAM_LIMIT, "{}", r.visible_len());
+        assert!(
+            r.render(Format::Plain)
+                .ends_with(&format!("{}…, 30 September 2024", "t".repeat(199)))
+        );
+        assert_eq!(short_title("short"), "short");
+        assert_eq!(short_title(&"é".repeat(200)), "é".repeat(200));
+        assert_eq!(short_title(&"é".repeat(201)).chars().count(), 200);
     }
 }

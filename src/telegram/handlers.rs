@@ -523,7 +523,7 @@ async fn on_inline_query(bot: Tg, q: InlineQuery, shared: Arc<Shared>) -> Handle
                         InputMessageContentText::new(text).parse_mode(ParseMode::Html),
                     ),
                 )
-                .description(a.citation())
+                .description(replies::citation(&a.title, a.date))
                 .reply_markup(keyboard(a, generation, 1, Some(query))),
             )
         })
