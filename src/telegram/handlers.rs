@@ -1,6 +1,7 @@
 //! The bot's handler tree ([`schema`]) and its endpoints: one small async function per kind of
 //! update. They decide what to answer and whom; what the answer says comes from
-//! [`crate::answer::replies`], and every send goes through [`super::retry::send`].
+//! [`crate::answer::replies`], and every send goes through [`super::retry`] (messages also
+//! through the rate [`Limiter`]).
 //!
 //! - Private chats: every text message is a question; commands; anything else gets "send me a
 //!   question in words".
@@ -13,7 +14,6 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use teloxide::adaptors::Throttle;
 use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
 use teloxide::types::{
@@ -23,6 +23,7 @@ use teloxide::types::{
 use teloxide::utils::command::BotCommands;
 
 use super::callback::Button;
+use super::limits::Limiter;
 use super::retry;
 use crate::answer::Answer;
 use crate::answer::replies;
@@ -32,8 +33,23 @@ use crate::engine::Engine;
 use crate::live::{self, Library};
 use teloxide::net::Download;
 
-/// The bot as the handlers use it: rate limits respected by teloxide's `Throttle`.
-pub type Tg = Throttle<Bot>;
+/// The bot as the handlers use it: the Bot API client, and the limiter every message goes
+/// through.
+#[derive(Clone, Debug)]
+pub struct Tg {
+    /// The client.
+    pub bot: Bot,
+    /// Telegram's rate limits.
+    pub limiter: Arc<Limiter>,
+}
+
+impl std::ops::Deref for Tg {
+    type Target = Bot;
+
+    fn deref(&self) -> &Bot {
+        &self.bot
+    }
+}
 
 /// What a handler can fail with (logged, never shown to users).
 pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
@@ -315,7 +331,7 @@ async fn on_document(bot: Tg, msg: Message, shared: Arc<Shared>) -> HandlerResul
     }
     let file = retry::send(bot.get_file(doc.file.id.clone())).await?;
     let mut bytes = Vec::new();
-    bot.inner().download_file(&file.path, &mut bytes).await?;
+    bot.download_file(&file.path, &mut bytes).await?;
     let library = Arc::clone(&shared.library);
     let outcome = tokio::task::spawn_blocking(move || library.add_document(&name, &bytes)).await?;
     let text = match &outcome {
@@ -406,7 +422,7 @@ async fn reply(
     if let Some(k) = keyboard {
         request = request.reply_markup(k);
     }
-    retry::send(request).await
+    retry::send_message(&bot.limiter, Some(msg.chat.id), request).await
 }
 
 async fn on_button(bot: Tg, q: CallbackQuery, me: Me, shared: Arc<Shared>) -> HandlerResult {
@@ -431,7 +447,7 @@ async fn on_button(bot: Tg, q: CallbackQuery, me: Me, shared: Arc<Shared>) -> Ha
                 if let Some(k) = page_keyboard(page, pages) {
                     request = request.reply_markup(k);
                 }
-                retry::send(request).await?;
+                retry::send_message(&bot.limiter, Some(m.chat.id), request).await?;
             }
             return Ok(());
         }
@@ -492,7 +508,7 @@ async fn on_button(bot: Tg, q: CallbackQuery, me: Me, shared: Arc<Shared>) -> Ha
                 if let Some(k) = keyboard {
                     request = request.reply_markup(k);
                 }
-                retry::send(request).await?;
+                retry::send_message(&bot.limiter, None, request).await?;
             }
         }
     }

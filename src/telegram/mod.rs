@@ -1,7 +1,7 @@
 //! The Telegram bot (`quotebot telegram`): the engine's answers in private chats, in groups and
-//! inline. Long polling through teloxide, with its `Throttle` adaptor for Telegram's rate
-//! limits; replies that hit a passing fault are sent again ([`retry`]); the token is kept out
-//! of every log line ([`redact`]).
+//! inline. Long polling through teloxide; Telegram's rate limits kept as its server sees them
+//! ([`limits`]); replies that hit a passing fault are sent again ([`retry`]); the token is kept
+//! out of every log line ([`redact`]).
 //!
 //! Start-up: `getMe` is retried with a growing pause (each failure logged) until it answers,
 //! except when Telegram refuses the token, which is an error at once. The commands are then
@@ -9,6 +9,7 @@
 
 pub mod callback;
 pub mod handlers;
+pub mod limits;
 pub mod redact;
 pub mod retry;
 
@@ -18,7 +19,6 @@ use std::time::Duration;
 
 use teloxide::ApiError;
 use teloxide::RequestError;
-use teloxide::adaptors::throttle::Limits;
 use teloxide::error_handlers::LoggingErrorHandler;
 use teloxide::prelude::*;
 use teloxide::types::{BotCommandScope, Me, Recipient};
@@ -29,7 +29,8 @@ use crate::config::TelegramConfig;
 use crate::error::{Error, Result};
 use crate::live::{self, Library};
 
-pub use handlers::{Command, Shared, schema};
+pub use handlers::{Command, Shared, Tg, schema};
+pub use limits::{Limiter, Limits};
 
 /// How long one `getUpdates` long poll may wait for updates.
 pub const POLL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -134,16 +135,19 @@ pub async fn run(
     }
     register_commands(&bot, &config).await;
 
-    let throttled = bot.throttle(Limits::default());
-    let listener = Polling::builder(throttled.clone())
+    let tg = Tg {
+        bot: bot.clone(),
+        limiter: Arc::new(Limiter::new(Limits::default())),
+    };
+    let listener = Polling::builder(bot.clone())
         .timeout(POLL_TIMEOUT)
         .backoff_strategy(backoff)
         .delete_webhook()
         .await
         .build();
     let shared = Arc::new(Shared { library, config });
-    let mut dispatcher = Dispatcher::builder(throttled, schema())
-        .dependencies(dptree::deps![shared])
+    let mut dispatcher = Dispatcher::builder(bot, schema())
+        .dependencies(dptree::deps![shared, tg])
         .default_handler(|_| async {})
         .error_handler(LoggingErrorHandler::with_custom_text(
             "handling an update failed",

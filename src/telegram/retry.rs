@@ -3,15 +3,17 @@
 //! number of times, so that a hiccup loses no reply. Errors that would only repeat (a bad
 //! request, a bot blocked by the user) are returned at once.
 //!
-//! The `Throttle` adaptor already waits out `retry_after` of a 429 and resends; the 429 case
-//! here only matters if its retries run out. teloxide itself pauses ten seconds after a 5xx
-//! before it reports it.
+//! A 429 is sent again after its `retry_after`. teloxide itself pauses ten seconds after a
+//! 5xx before it reports it. Messages go through the [`Limiter`], every attempt counted.
 
 use std::time::Duration;
 
 use teloxide::ApiError;
 use teloxide::RequestError;
 use teloxide::requests::{Output, Request};
+use teloxide::types::ChatId;
+
+use super::limits::Limiter;
 
 /// Attempts per request, the first included.
 pub const ATTEMPTS: u32 = 5;
@@ -42,15 +44,44 @@ pub fn is_transient(e: &RequestError) -> bool {
     }
 }
 
-/// Sends `request`, retrying passing faults.
+/// Sends `request`, retrying passing faults: for requests that are not messages (answers to
+/// buttons and inline queries, files).
 pub async fn send<R>(request: R) -> Result<Output<R>, RequestError>
+where
+    R: Request<Err = RequestError>,
+{
+    attempts(None, None, request).await
+}
+
+/// Sends the message `request` to `chat` (or to no chat, for an inline message) within
+/// Telegram's rate limits, retrying passing faults.
+pub async fn send_message<R>(
+    limiter: &Limiter,
+    chat: Option<ChatId>,
+    request: R,
+) -> Result<Output<R>, RequestError>
+where
+    R: Request<Err = RequestError>,
+{
+    attempts(Some(limiter), chat, request).await
+}
+
+async fn attempts<R>(
+    limiter: Option<&Limiter>,
+    chat: Option<ChatId>,
+    request: R,
+) -> Result<Output<R>, RequestError>
 where
     R: Request<Err = RequestError>,
 {
     let mut pause = FIRST_PAUSE;
     let mut attempt = 1;
     loop {
-        match request.send_ref().await {
+        let result = match limiter {
+            Some(l) => l.send(chat, request.send_ref()).await,
+            None => request.send_ref().await,
+        };
+        match result {
             Ok(output) => return Ok(output),
             Err(e) if attempt < ATTEMPTS && is_transient(&e) => {
                 let wait = match &e {
