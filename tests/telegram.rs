@@ -4,6 +4,7 @@
 //! that anything is fast.
 
 mod common;
+mod invariants;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -590,5 +591,143 @@ async fn many_articles_are_paged_with_buttons() {
         .map(|b| b["text"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(labels, ["‹ Newer", "Older ›"]);
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_outside_the_allow_list_gets_nothing_but_the_refusal() {
+    // User 61 is even an admin: the allow-list still comes first.
+    let config = TelegramConfig {
+        allowed_chats: vec![60],
+        admins: vec![61],
+        ..TelegramConfig::default()
+    };
+    let bot = Bot::start(config).await;
+    let refusal = "Sorry, I only answer in the chats I was set up for.";
+    bot.api.add_file("d1", b"date 2024-02-02 Outsider news.");
+    let private = [
+        message(61, 61, 1, "What did Mishustin say about grain?"),
+        message(61, 61, 2, "/start"),
+        message(61, 61, 3, "/articles"),
+        message(61, 61, 4, "/reload"),
+        common::document(61, 61, 5, "d1", "news.txt", 30),
+        common::sticker(61, 61, 6),
+    ];
+    let group = [
+        message(-62, 62, 1, "/ask grain"),
+        message(-62, 62, 2, "@quotebot_test_bot grain hub"),
+        // Not addressed to the bot: not even a refusal.
+        message(-62, 62, 3, "grain is cheap today"),
+    ];
+    for u in private.iter().chain(&group) {
+        bot.api.push(u.clone());
+    }
+    // A button and an inline query from the outsider.
+    let fake_answer = serde_json::json!({
+        "message_id": 5, "date": 1_700_000_000,
+        "chat": {"id": 61, "type": "private", "first_name": "Tester"},
+        "text": "a quote",
+    });
+    bot.api.push(button_press(61, "c:1:3", fake_answer));
+    bot.api.push(inline_query(61, "grain"));
+
+    let to_private = bot
+        .api
+        .wait_for("sendMessage", 6, WAIT, |b| b["chat_id"] == 61)
+        .await;
+    let to_group = bot
+        .api
+        .wait_for("sendMessage", 2, WAIT, |b| b["chat_id"] == -62)
+        .await;
+    let pressed = bot
+        .api
+        .wait_for("answerCallbackQuery", 1, WAIT, |_| true)
+        .await;
+    let inline = bot
+        .api
+        .wait_for("answerInlineQuery", 1, WAIT, |_| true)
+        .await;
+    // A moment for anything more to show up.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for reply in to_private.iter().chain(&to_group) {
+        assert_eq!(text(reply), refusal);
+        assert!(reply.body.get("reply_markup").is_none(), "{:?}", reply.body);
+    }
+    assert_eq!(bot.api.served("sendMessage").len(), 8, "only the refusals");
+    assert_eq!(pressed[0].body["text"], refusal);
+    assert_eq!(inline[0].body["results"], serde_json::json!([]));
+    for never in ["getFile", "download", "editMessageText"] {
+        assert!(bot.api.attempts(never).is_empty(), "{never} was called");
+    }
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_never_carry_markup_or_links_from_the_question() {
+    let bot = Bot::start(TelegramConfig::default()).await;
+    let questions = [
+        "grain <a href=\"https://evil.example/x\">hub</a>",
+        "<b>grain</b> & <i>hub",
+        "grain hub https://evil.example/phish",
+        "<script>alert(1)</script> grain",
+        "grain &lt;b&gt; &amp; <u>export</u>",
+        "<nothing matches> zzqx https://evil.example",
+    ];
+    let mut n = 0;
+    for (i, q) in questions.iter().enumerate() {
+        let id = i as i64 + 1;
+        // In a private chat, in a group by mention and by /ask, and inline.
+        for (chat, text) in [
+            (80, q.to_string()),
+            (-81, format!("@quotebot_test_bot {q}")),
+            (-81, format!("/ask {q}")),
+        ] {
+            n += 1;
+            let message_id = id * 10 + n;
+            let question = message(chat, 80, message_id, &text);
+            bot.api.push(question.clone());
+            let reply = bot
+                .api
+                .wait_for("sendMessage", 1, WAIT, |b| {
+                    b["chat_id"] == chat && b["reply_parameters"]["message_id"] == message_id
+                })
+                .await
+                .remove(0);
+            // "More" under it, when there is an answer.
+            if let Some((_, data)) = buttons(&reply).into_iter().find(|(t, _)| t == "More") {
+                let shown = sent_message(&reply, 5000 + n, question["message"].clone());
+                bot.api.push(button_press(80, &data, shown));
+            }
+        }
+        bot.api.push(inline_query(80, q));
+        bot.api.push(inline_button_press(80, &format!("q:0:1:{q}")));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut texts = Vec::new();
+    for c in bot
+        .api
+        .served("sendMessage")
+        .iter()
+        .chain(&bot.api.served("editMessageText"))
+    {
+        texts.push(text(c));
+    }
+    for c in bot.api.served("answerInlineQuery") {
+        for r in c.body["results"].as_array().unwrap() {
+            texts.push(
+                r["input_message_content"]["message_text"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            );
+        }
+    }
+    assert!(texts.len() > 3 * questions.len(), "{}", texts.len());
+    for t in &texts {
+        invariants::check_telegram_html(t);
+        for bad in ["evil.example", "<a", "<script", "<u>", "&lt;script"] {
+            assert!(!t.contains(bad), "{bad} in a reply: {t}");
+        }
+    }
     bot.stop().await;
 }

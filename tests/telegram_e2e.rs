@@ -7,64 +7,17 @@
 
 mod common;
 
-use std::io::Read;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
+use common::process::BotProcess;
 use common::{FakeApi, Fault, message};
 
 const TOKEN: &str = "987654:E2E-secret-token-ZYXWVUT";
 const WAIT: Duration = Duration::from_secs(60);
 
-fn spawn_bot(api: &FakeApi, token: Option<&str>) -> Child {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_quotebot"));
-    cmd.arg("telegram")
-        .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")))
-        .env("TELOXIDE_API_URL", api.url())
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    match token {
-        Some(t) => cmd.env("TELOXIDE_TOKEN", t),
-        None => cmd.env_remove("TELOXIDE_TOKEN"),
-    };
-    cmd.spawn().expect("quotebot starts")
-}
-
-fn interrupt(child: &Child) {
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-}
-
-async fn wait_exit(mut child: Child) -> (std::process::ExitStatus, String) {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            let mut out = String::new();
-            child
-                .stdout
-                .take()
-                .unwrap()
-                .read_to_string(&mut out)
-                .unwrap();
-            child
-                .stderr
-                .take()
-                .unwrap()
-                .read_to_string(&mut out)
-                .unwrap();
-            return (status, out);
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the bot did not stop within {WAIT:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+fn spawn_bot(api: &FakeApi, token: Option<&str>) -> BotProcess {
+    BotProcess::spawn(Path::new(env!("CARGO_MANIFEST_DIR")), &api.url(), token)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -75,7 +28,7 @@ async fn the_binary_answers_through_faults_and_stops_on_sigint() {
     api.fault("sendMessage", Fault::Status(502, "Bad Gateway"));
     // And one long poll loses its connection.
     api.fault("getUpdates", Fault::Drop);
-    let child = spawn_bot(&api, Some(TOKEN));
+    let bot = spawn_bot(&api, Some(TOKEN));
 
     api.wait_for("setMyCommands", 1, WAIT, |_| true).await;
     api.push(message(1, 1, 10, "What did Mishustin say about grain?"));
@@ -119,8 +72,8 @@ async fn the_binary_answers_through_faults_and_stops_on_sigint() {
     );
     assert_eq!(delivered, questions as usize);
 
-    interrupt(&child);
-    let (status, output) = wait_exit(child).await;
+    bot.signal("INT");
+    let (status, output) = bot.wait_exit(WAIT).await;
     assert_eq!(status.code(), Some(0), "{output}");
     assert!(!output.contains(TOKEN), "the token leaked:\n{output}");
     assert!(
@@ -145,8 +98,8 @@ async fn the_binary_answers_through_faults_and_stops_on_sigint() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_token_is_a_one_line_error_and_status_2() {
     let api = FakeApi::start().await;
-    let child = spawn_bot(&api, None);
-    let (status, output) = wait_exit(child).await;
+    let bot = spawn_bot(&api, None);
+    let (status, output) = bot.wait_exit(WAIT).await;
     assert_eq!(status.code(), Some(2), "{output}");
     assert_eq!(output.lines().count(), 1, "{output}");
     assert!(
@@ -162,24 +115,14 @@ async fn an_unreachable_api_at_start_up_is_retried_and_logged() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_quotebot"));
-    let child = cmd
-        .arg("telegram")
-        .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")))
-        .env("TELOXIDE_API_URL", format!("http://127.0.0.1:{port}"))
-        .env("TELOXIDE_TOKEN", TOKEN)
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let bot = BotProcess::spawn(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        &format!("http://127.0.0.1:{port}"),
+        Some(TOKEN),
+    );
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let (status, output) = wait_exit(child).await;
+    bot.signal("TERM");
+    let (status, output) = bot.wait_exit(WAIT).await;
     assert_eq!(status.code(), Some(0), "{output}");
     assert!(
         output.contains("cannot reach the Telegram Bot API"),
@@ -245,16 +188,7 @@ async fn the_binary_follows_the_articles_folder() {
     )
     .unwrap();
     let api = FakeApi::start().await;
-    let child = Command::new(env!("CARGO_BIN_EXE_quotebot"))
-        .arg("telegram")
-        .current_dir(dir)
-        .env("TELOXIDE_API_URL", api.url())
-        .env("TELOXIDE_TOKEN", TOKEN)
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let bot = BotProcess::spawn(dir, &api.url(), Some(TOKEN));
     api.wait_for("setMyCommands", 2, WAIT, |_| true).await;
     let mut chat = 1000;
 
@@ -359,8 +293,8 @@ async fn the_binary_follows_the_articles_folder() {
     );
     assert!(!dir.join("corpus/uploads/s.txt").exists());
 
-    interrupt(&child);
-    let (status, output) = wait_exit(child).await;
+    bot.signal("INT");
+    let (status, output) = bot.wait_exit(WAIT).await;
     assert_eq!(status.code(), Some(0), "{output}");
     let burst_reloads = output
         .lines()

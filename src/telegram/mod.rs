@@ -19,7 +19,6 @@ use std::time::Duration;
 
 use teloxide::ApiError;
 use teloxide::RequestError;
-use teloxide::error_handlers::LoggingErrorHandler;
 use teloxide::prelude::*;
 use teloxide::types::{BotCommandScope, Me, Recipient};
 use teloxide::update_listeners::Polling;
@@ -149,9 +148,9 @@ pub async fn run(
     let mut dispatcher = Dispatcher::builder(bot, schema())
         .dependencies(dptree::deps![shared, tg])
         .default_handler(|_| async {})
-        .error_handler(LoggingErrorHandler::with_custom_text(
-            "handling an update failed",
-        ))
+        .error_handler(Arc::new(|e: handlers::HandlerError| async move {
+            log::error!("handling an update failed: {}", describe(&*e));
+        }))
         .build();
 
     let token = dispatcher.shutdown_token();
@@ -172,7 +171,10 @@ pub async fn run(
     let result = dispatcher
         .try_dispatch_with_listener(
             listener,
-            LoggingErrorHandler::with_custom_text("getting updates failed"),
+            // Polling goes on after a pause (`backoff`): a warning, not an error.
+            Arc::new(|e: RequestError| async move {
+                log::warn!("getting updates failed: {}", describe(&e));
+            }),
         )
         .await;
     stopper.abort();

@@ -6,6 +6,8 @@
 
 #![allow(dead_code)]
 
+pub mod process;
+
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -34,6 +36,10 @@ pub enum Fault {
     ProxyError,
     /// Wait this long, then answer normally.
     Delay(Duration),
+    /// Never answer, nor act: the connection stays open until the client gives up.
+    Hang,
+    /// Answer normally (to put successes between faults in the queue).
+    Pass,
 }
 
 /// A call the bot made.
@@ -144,6 +150,14 @@ impl FakeApi {
             .collect()
     }
 
+    /// Every call of `method`, answered or not.
+    pub fn attempts(&self, method: &str) -> Vec<Call> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c.method == method)
+            .collect()
+    }
+
     /// Every request path seen (they carry the token: for checking the bot used it).
     pub fn paths(&self) -> Vec<String> {
         self.state.lock().unwrap().requests_seen_paths.clone()
@@ -247,6 +261,18 @@ impl FakeApi {
                     self.record(&method, body, false);
                     return;
                 }
+                Some(Fault::Hang) => {
+                    self.record(&method, body, false);
+                    // Until the client closes the connection.
+                    let mut sink = [0u8; 1024];
+                    while let Ok(n) = stream.read(&mut sink).await {
+                        if n == 0 {
+                            break;
+                        }
+                    }
+                    return;
+                }
+                Some(Fault::Pass) | None => self.answer(&method, &body).await,
                 Some(Fault::Delay(d)) => {
                     tokio::time::sleep(d).await;
                     self.answer(&method, &body).await
@@ -255,7 +281,6 @@ impl FakeApi {
                     self.record(&method, body, false);
                     fault_response(&f)
                 }
-                None => self.answer(&method, &body).await,
             };
             if stream.write_all(response.as_bytes()).await.is_err() {
                 return;
@@ -357,9 +382,13 @@ fn lower_first(s: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A chat: a supergroup for ids of the form -100…, a group for other negative ids, a
+/// private chat for positive ones (as Telegram numbers them).
 fn chat_json(chat_id: i64) -> Value {
-    if chat_id < 0 {
-        json!({"id": chat_id, "type": "supergroup", "title": "Test group"})
+    if chat_id <= -1_000_000_000_000 {
+        json!({"id": chat_id, "type": "supergroup", "title": "Test supergroup"})
+    } else if chat_id < 0 {
+        json!({"id": chat_id, "type": "group", "title": "Test group"})
     } else {
         json!({"id": chat_id, "type": "private", "first_name": "Tester"})
     }
@@ -405,7 +434,9 @@ fn fault_response(f: &Fault) -> String {
             "text/html",
             "<html><body>502 Bad Gateway</body></html>",
         ),
-        Fault::Drop | Fault::Delay(_) => unreachable!("handled before"),
+        Fault::Drop | Fault::Delay(_) | Fault::Hang | Fault::Pass => {
+            unreachable!("handled before")
+        }
     }
 }
 
