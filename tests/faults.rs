@@ -8,7 +8,8 @@
 //! - `sendMessage` failing with 429 (`retry_after`), 500, 503, a proxy's 502 or a connection
 //!   reset before the server took the message: each reply still arrives, once.
 //! - `getMe` failing at start-up (a reset, malformed JSON, no answer): logged and retried
-//!   until it answers. (Connection refused is in `telegram_e2e.rs`.)
+//!   until it answers (connection refused is in `telegram_e2e.rs`); a refused token (401):
+//!   an error at once.
 //! - With every log line on (`RUST_LOG=trace`) and requests failing, the token is in none.
 //!
 //! teloxide waits 10 s after any 5xx before it reports it, and its HTTP client gives up after
@@ -259,4 +260,20 @@ async fn the_token_is_in_no_log_line_even_at_trace_level_with_failing_requests()
         "faults: trace log of {} lines, none with the token",
         output.lines().count()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_telegram_refuses_is_an_error_at_once() {
+    let api = FakeApi::start().await;
+    api.fault("getMe", Fault::Status(401, "Unauthorized"));
+    let bot = spawn_bot(&api);
+    let (status, output) = bot.wait_exit(WAIT).await;
+    assert_eq!(status.code(), Some(1), "{output}");
+    let last = output.lines().last().unwrap_or_default();
+    assert_eq!(
+        last,
+        "error: Telegram refused the bot token (TELOXIDE_TOKEN): check it with @BotFather"
+    );
+    assert!(!output.contains("FAULTS-secret"), "{output}");
+    assert_eq!(api.attempts("getMe").len(), 1, "not retried");
 }
