@@ -56,6 +56,9 @@ pub struct SearchConfig {
     pub fuzzy_two_edits_len: usize,
     /// At most this many vocabulary words stand in for one mistyped word.
     pub max_expansions: usize,
+    /// How much a word of a question word's family ("inventor" for "invented", "Cuba" for
+    /// "Cuban", from WordNet) counts against the word itself; 0 turns families off.
+    pub family_weight: f32,
     /// The fitted scoring model; not a configuration key (see `examples/fit.rs`).
     #[serde(skip)]
     pub model: Model,
@@ -70,6 +73,7 @@ impl Default for SearchConfig {
             fuzzy_min_len: 4,
             fuzzy_two_edits_len: 8,
             max_expansions: 5,
+            family_weight: 0.7,
             model: Model::default(),
         }
     }

@@ -11,6 +11,7 @@
 
 pub mod analyze;
 pub mod deletions;
+pub mod families;
 pub mod fuzzy;
 pub mod index;
 pub mod rerank;
@@ -154,16 +155,18 @@ impl Index {
                 .term_of_stem(&key)
                 .or_else(|| self.term_of_surface(&word));
             if let Some(term) = exact {
+                let mut alternatives = vec![Alternative {
+                    term,
+                    weight: 1.0,
+                    fuzzy: false,
+                }];
+                self.add_family(&key, config, &mut alternatives);
                 out.push(QueryWord {
                     idf: self.sentence_idf(term) * focus,
                     article_idf: self.article_idf(term) * focus,
                     focus,
                     text: word,
-                    alternatives: vec![Alternative {
-                        term,
-                        weight: 1.0,
-                        fuzzy: false,
-                    }],
+                    alternatives,
                 });
                 continue;
             }
@@ -181,10 +184,14 @@ impl Index {
                 if matcher.near_stop_word() {
                     continue;
                 }
+                // A real word the articles only have in another form ("Cuban", "Cuba").
+                self.add_family(&key, config, &mut alternatives);
+                let family = alternatives.len();
                 if max_distance > 0 {
-                    let mut terms_seen = FxHashSet::default();
                     for c in matcher.candidates(self) {
-                        if c.distance > u32::from(max_distance) || !terms_seen.insert(c.term) {
+                        if c.distance > u32::from(max_distance)
+                            || alternatives.iter().any(|a| a.term == c.term)
+                        {
                             continue;
                         }
                         alternatives.push(Alternative {
@@ -192,7 +199,7 @@ impl Index {
                             weight: c.similarity,
                             fuzzy: true,
                         });
-                        if alternatives.len() >= config.max_expansions {
+                        if alternatives.len() - family >= config.max_expansions {
                             break;
                         }
                     }
@@ -230,6 +237,24 @@ impl Index {
                 .collect();
         }
         out
+    }
+
+    /// Adds the terms of `stem`'s word family ([`families`]) that the articles have.
+    fn add_family(&self, stem: &str, config: &SearchConfig, alternatives: &mut Vec<Alternative>) {
+        if config.family_weight <= 0.0 {
+            return;
+        }
+        for related in families::related(stem) {
+            if let Some(term) = self.term_of_stem(related)
+                && !alternatives.iter().any(|a| a.term == term)
+            {
+                alternatives.push(Alternative {
+                    term,
+                    weight: config.family_weight,
+                    fuzzy: false,
+                });
+            }
+        }
     }
 
     /// The `k` best sentences for the analyzed question, best first. Only sentences sharing
@@ -477,6 +502,41 @@ mod tests {
             best(&ix, "wat did mishustn say abot grian exprot").as_deref(),
             Some("The grain export is concluded.")
         );
+    }
+
+    #[test]
+    fn a_word_matches_its_family_below_the_word_itself() {
+        let ix = index(&[(
+            "a.txt",
+            "date 2024-01-01 The cone's inventor is a Briton. Roads were invented long ago. \
+             Cuba makes rum. Rum is made on islands.",
+        )]);
+        // Only with the family ("inventor" for "invented") does a sentence hold both words.
+        assert_eq!(
+            best(&ix, "Who invented the cone?").as_deref(),
+            Some("The cone's inventor is a Briton.")
+        );
+        let words = ix.analyze_question("invented cone", &SearchConfig::default());
+        let weights: Vec<f32> = words[0].alternatives.iter().map(|a| a.weight).collect();
+        assert_eq!(weights, [1.0, SearchConfig::default().family_weight]);
+        // A word the articles only have in another form: "Cuban" finds "Cuba", not as a typo.
+        let words = ix.analyze_question("Cuban rum", &SearchConfig::default());
+        assert!(!words[0].alternatives.is_empty(), "{words:?}");
+        assert!(!words[0].alternatives[0].fuzzy, "{words:?}");
+        assert_eq!(best(&ix, "Cuban rum").as_deref(), Some("Cuba makes rum."));
+        // Turned off, "invented" is only itself, and the answer holds less of the question.
+        let off = SearchConfig {
+            family_weight: 0.0,
+            ..SearchConfig::default()
+        };
+        let words = ix.analyze_question("invented cone", &off);
+        assert_eq!(words[0].alternatives.len(), 1, "{words:?}");
+        let top_score = |config: &SearchConfig| {
+            let words = ix.analyze_question("Who invented the cone?", config);
+            ix.search(&words, 1, &Model::default())[0].score
+        };
+        let (on, off) = (top_score(&SearchConfig::default()), top_score(&off));
+        assert!(on > off + 0.1, "{on} {off}");
     }
 
     #[test]
