@@ -188,9 +188,6 @@ impl Library {
             if let Some(s) = stamp(&a.path) {
                 state.files.insert(a.path.clone(), s);
             }
-            state
-                .texts
-                .insert(a.path.clone(), text_fingerprint(&a.text));
         }
         for p in &corpus.problems {
             if p.is_error()
@@ -285,9 +282,8 @@ impl Library {
                         }
                         state.bad.remove(&path);
                         state.files.insert(path.clone(), now);
-                        state
-                            .texts
-                            .insert(path.clone(), text_fingerprint(&article.text));
+                        // Its fingerprint is made again when next needed.
+                        state.texts.remove(&path);
                         added_articles.push(article);
                     }
                     Err(e) => {
@@ -370,10 +366,7 @@ impl Library {
         file_name: &str,
         bytes: &[u8],
     ) -> std::result::Result<Added, Refusal> {
-        if bytes.len() > MAX_UPLOAD_BYTES {
-            return Err(Refusal::TooLarge);
-        }
-        let safe = safe_file_name(file_name).ok_or(Refusal::NotText)?;
+        let safe = check_upload(file_name, bytes.len())?;
         let uploads = self.dir.join(UPLOADS);
         let (article, _) = Article::parse(&uploads.join(&safe), bytes)
             .map_err(|e| Refusal::Invalid(without_dir(&e.to_string(), &uploads)))?;
@@ -502,6 +495,16 @@ fn relative(path: &Path, dir: &Path) -> String {
 
 fn without_dir(message: &str, dir: &Path) -> String {
     message.replace(&format!("{}/", dir.display()), "")
+}
+
+/// What can be told of an upload from its name and size alone, before it is fetched: the
+/// safe name it would be saved under, or why it is refused.
+pub fn check_upload(file_name: &str, size: usize) -> std::result::Result<String, Refusal> {
+    let safe = safe_file_name(file_name).ok_or(Refusal::NotText)?;
+    if size > MAX_UPLOAD_BYTES {
+        return Err(Refusal::TooLarge);
+    }
+    Ok(safe)
 }
 
 /// A file name that is safe to save in the uploads folder: the last component of whatever was

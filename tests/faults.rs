@@ -20,7 +20,7 @@ mod common;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use common::process::BotProcess;
@@ -37,19 +37,30 @@ fn spawn_bot(api: &FakeApi) -> BotProcess {
     )
 }
 
-/// Pushes a question from a new private chat (ids from `first`) every 150 ms until told to
-/// stop; returns how many it pushed.
-fn keep_asking(api: &FakeApi, first: i64, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<i64> {
-    let api = api.clone();
-    let next = Arc::new(AtomicI64::new(first));
-    tokio::spawn(async move {
-        while !stop.load(Ordering::SeqCst) {
-            let chat = next.fetch_add(1, Ordering::SeqCst);
-            api.push(message(chat, chat, 7, "Rasht-Astara railway"));
-            tokio::time::sleep(Duration::from_millis(150)).await;
-        }
-        next.load(Ordering::SeqCst) - first
-    })
+/// Pushes a question from a new private chat (ids from 1) every 150 ms until `faults` calls
+/// of getUpdates failed on cue and a second more has passed; then checks that every one of
+/// them was answered exactly once, and returns how many it pushed.
+async fn ask_through_faults(api: &FakeApi, faults: usize) -> i64 {
+    let stop = Arc::new(AtomicBool::new(false));
+    let asking = {
+        let (api, stop) = (api.clone(), Arc::clone(&stop));
+        tokio::spawn(async move {
+            let mut chat = 1;
+            while !stop.load(Ordering::SeqCst) {
+                api.push(message(chat, chat, 7, "Rasht-Astara railway"));
+                chat += 1;
+                tokio::time::sleep(Duration::from_millis(150)).await;
+            }
+            chat - 1
+        })
+    };
+    wait_faulted(api, "getUpdates", faults).await;
+    // A few more questions after the last fault.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    stop.store(true, Ordering::SeqCst);
+    let asked = asking.await.unwrap();
+    answered_once_each(api, 1, asked).await;
+    asked
 }
 
 /// Waits until `n` calls of `method` failed on cue.
@@ -130,14 +141,7 @@ async fn polling_survives_server_errors_without_loss_or_duplicates() {
         api.fault("getUpdates", f);
     }
     let bot = spawn_bot(&api);
-    let stop = Arc::new(AtomicBool::new(false));
-    let asking = keep_asking(&api, 1, Arc::clone(&stop));
-    wait_faulted(&api, "getUpdates", 3).await;
-    // A few more questions after the last fault.
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    stop.store(true, Ordering::SeqCst);
-    let asked = asking.await.unwrap();
-    answered_once_each(&api, 1, asked).await;
+    let asked = ask_through_faults(&api, 3).await;
     eprintln!(
         "faults: getUpdates 500, 502 (HTML), 502 (JSON): {asked} questions, each answered once"
     );
@@ -164,13 +168,7 @@ async fn polling_survives_bad_json_resets_and_timeouts_and_backs_off() {
         api.fault("getUpdates", f);
     }
     let bot = spawn_bot(&api);
-    let stop = Arc::new(AtomicBool::new(false));
-    let asking = keep_asking(&api, 1, Arc::clone(&stop));
-    wait_faulted(&api, "getUpdates", 6).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    stop.store(true, Ordering::SeqCst);
-    let asked = asking.await.unwrap();
-    answered_once_each(&api, 1, asked).await;
+    let asked = ask_through_faults(&api, 6).await;
 
     // The pauses after the three failures in a row: each longer than the one before, the
     // first at least the first backoff (0.5 s).

@@ -86,9 +86,7 @@ pub fn not_found() -> Rich {
 #[must_use]
 pub fn more(answers: &[Answer], first: usize) -> Rich {
     if answers.is_empty() {
-        let mut r = Rich::new();
-        r.text("No more quotes about that.");
-        return r;
+        return Rich::plain("No more quotes about that.");
     }
     let each = TELEGRAM_LIMIT / answers.len() - 8;
     let mut r = Rich::new();
@@ -135,9 +133,7 @@ pub fn context(index: &Index, sentence: u32, generation: u64) -> Option<Rich> {
 /// An old button after the corpus changed.
 #[must_use]
 pub fn out_of_date() -> Rich {
-    let mut r = Rich::new();
-    r.text("That answer is from an older version of the articles: please ask again.");
-    r
+    Rich::plain("That answer is from an older version of the articles: please ask again.")
 }
 
 /// The articles, newest first, as many as fit.
@@ -233,19 +229,15 @@ pub fn about_live(index: &Index, last_read: Option<std::time::SystemTime>) -> Ri
 /// An admin command from someone else.
 #[must_use]
 pub fn admins_only() -> Rich {
-    let mut r = Rich::new();
-    r.text("Sorry, that command is for the bot's admins.");
-    r
+    Rich::plain("Sorry, that command is for the bot's admins.")
 }
 
 /// A document from someone who is not an admin.
 #[must_use]
 pub fn uploads_admins_only() -> Rich {
-    let mut r = Rich::new();
-    r.text(
+    Rich::plain(
         "Thanks, but only the bot's admins can add articles. Send me a question in words instead.",
-    );
-    r
+    )
 }
 
 /// What a reload did.
@@ -278,9 +270,9 @@ pub fn reloaded(report: &crate::live::Report) -> Rich {
 /// A reload that failed as a whole.
 #[must_use]
 pub fn reload_failed() -> Rich {
-    let mut r = Rich::new();
-    r.text("The articles folder could not be read; I keep answering from the articles I had. The log has the details.");
-    r
+    Rich::plain(
+        "The articles folder could not be read; I keep answering from the articles I had. The log has the details.",
+    )
 }
 
 /// A document added as an article.
@@ -333,9 +325,7 @@ pub fn help(commands: &str) -> Rich {
 /// For a sticker, a photo, a voice message…
 #[must_use]
 pub fn not_text() -> Rich {
-    let mut r = Rich::new();
-    r.text("Send me a question in words, and I'll quote the articles.");
-    r
+    Rich::plain("Send me a question in words, and I'll quote the articles.")
 }
 
 /// For `/ask` without a question.
@@ -350,17 +340,13 @@ pub fn ask_what() -> Rich {
 /// For a command the bot does not have.
 #[must_use]
 pub fn unknown_command() -> Rich {
-    let mut r = Rich::new();
-    r.text("I don't know that command. See /help.");
-    r
+    Rich::plain("I don't know that command. See /help.")
 }
 
 /// For a chat the bot does not serve.
 #[must_use]
 pub fn refusal() -> Rich {
-    let mut r = Rich::new();
-    r.text("Sorry, I only answer in the chats I was set up for.");
-    r
+    Rich::plain("Sorry, I only answer in the chats I was set up for.")
 }
 
 #[cfg(test)]

@@ -59,6 +59,14 @@ impl Rich {
         Rich::default()
     }
 
+    /// Plain text, unstyled.
+    #[must_use]
+    pub fn plain(text: impl Into<String>) -> Rich {
+        let mut r = Rich::new();
+        r.text(text);
+        r
+    }
+
     /// Appends text in a style.
     pub fn push(&mut self, text: impl Into<String>, style: Style) -> &mut Rich {
         let text = text.into();

@@ -582,8 +582,7 @@ impl Index {
         drop(surface_pairs);
         drop(keys);
         let (title_offsets, title_articles) = invert(&titles, n_terms);
-        let total: u64 = sentence_len.iter().map(|&l| u64::from(l)).sum();
-        let avg_sentence_len = (total as f32 / sentence_len.len().max(1) as f32).max(1.0);
+        let avg_sentence_len = average_len(&sentence_len);
 
         Index {
             articles,
@@ -789,8 +788,7 @@ impl Index {
         let articles: Vec<Arc<Article>> = list.into_iter().map(|(a, _)| a).collect();
         let generation = fingerprint(&articles);
         let (title_offsets, title_articles) = invert(&titles, n_terms);
-        let total: u64 = sentence_len.iter().map(|&l| u64::from(l)).sum();
-        let avg_sentence_len = (total as f32 / sentence_len.len().max(1) as f32).max(1.0);
+        let avg_sentence_len = average_len(&sentence_len);
         let index = Index {
             articles,
             first_sentence,
@@ -934,6 +932,12 @@ fn lookups(surface_ids: &StrMap) -> (fst::Map<Vec<u8>>, Deletions) {
             deletions.join().expect("building deletions does not panic"),
         )
     })
+}
+
+/// The mean sentence length in words, at least 1 (BM25's length normalization divides by it).
+fn average_len(sentence_len: &[u16]) -> f32 {
+    let total: u64 = sentence_len.iter().map(|&l| u64::from(l)).sum();
+    (total as f32 / sentence_len.len().max(1) as f32).max(1.0)
 }
 
 /// The fingerprint behind [`Index::generation`].

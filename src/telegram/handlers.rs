@@ -211,11 +211,8 @@ pub fn question_text(text: &str, username: &str) -> String {
 
 fn question_for_me(msg: Message, me: Me) -> Option<Asked> {
     let text = msg.text()?;
-    if text.starts_with('/') {
-        return None;
-    }
-    let addressed_in_group = mentions(text, me.username()) || replies_to_me(&msg, &me);
-    if !msg.chat.is_private() && !addressed_in_group {
+    // Commands have their own branches.
+    if text.starts_with('/') || !addressed(&msg, &me) {
         return None;
     }
     let q = question_text(text, me.username());
@@ -309,24 +306,9 @@ async fn on_document(bot: Tg, msg: Message, shared: Arc<Shared>) -> HandlerResul
         return Ok(());
     }
     let name = doc.file_name.clone().unwrap_or_else(|| "upload.txt".into());
-    if live::safe_file_name(&name).is_none() {
-        reply(
-            &bot,
-            &msg,
-            &replies::not_added(&live::Refusal::NotText),
-            None,
-        )
-        .await?;
-        return Ok(());
-    }
-    if doc.file.size as usize > live::MAX_UPLOAD_BYTES {
-        reply(
-            &bot,
-            &msg,
-            &replies::not_added(&live::Refusal::TooLarge),
-            None,
-        )
-        .await?;
+    // Refused on its name or size alone: not downloaded.
+    if let Err(refusal) = live::check_upload(&name, doc.file.size as usize) {
+        reply(&bot, &msg, &replies::not_added(&refusal), None).await?;
         return Ok(());
     }
     let file = retry::send(bot.get_file(doc.file.id.clone())).await?;

@@ -3,10 +3,9 @@
 //! number of times, so that a hiccup loses no reply. Errors that would only repeat (a bad
 //! request, a bot blocked by the user) are returned at once.
 //!
-//! A 429 is sent again after its `retry_after`. teloxide itself pauses ten seconds after a
-//! 5xx before it reports it. Messages go through the [`Limiter`], every attempt counted.
-
-use std::time::Duration;
+//! The pauses are [`super::backoff`]'s; a 429 is sent again after its `retry_after`. teloxide
+//! itself pauses ten seconds after a 5xx before it reports it. Messages go through the
+//! [`Limiter`], every attempt counted.
 
 use teloxide::ApiError;
 use teloxide::RequestError;
@@ -17,9 +16,6 @@ use super::limits::Limiter;
 
 /// Attempts per request, the first included.
 pub const ATTEMPTS: u32 = 5;
-
-/// The pause before the first retry; each one after doubles it.
-pub const FIRST_PAUSE: Duration = Duration::from_millis(500);
 
 /// Whether trying again may succeed.
 #[must_use]
@@ -74,7 +70,6 @@ async fn attempts<R>(
 where
     R: Request<Err = RequestError>,
 {
-    let mut pause = FIRST_PAUSE;
     let mut attempt = 1;
     loop {
         let result = match limiter {
@@ -84,6 +79,8 @@ where
         match result {
             Ok(output) => return Ok(output),
             Err(e) if attempt < ATTEMPTS && is_transient(&e) => {
+                // The same pauses as polling's: 0.5, 1, 2, 4 s.
+                let pause = super::backoff(attempt - 1);
                 let wait = match &e {
                     RequestError::RetryAfter(s) => s.duration().max(pause),
                     _ => pause,
@@ -93,7 +90,6 @@ where
                     super::describe(&e)
                 );
                 tokio::time::sleep(wait).await;
-                pause *= 2;
                 attempt += 1;
             }
             Err(e) => return Err(e),
