@@ -212,13 +212,11 @@ fn highlights(index: &Index, words: &[QueryWord], quote: &str) -> Vec<std::ops::
         .flat_map(|w| w.alternatives.iter().map(|a| a.term))
         .collect();
     let mut out: Vec<std::ops::Range<usize>> = Vec::new();
-    let mut buf = String::new();
-    analyze::tokenize(quote, |tok| {
+    analyze::words(quote, |tok, word| {
         if tok.kind == TokenKind::Joined {
             return;
         }
-        analyze::normalize(&quote[tok.start..tok.end], &mut buf);
-        let term = index.term_of_surface(&buf);
+        let term = index.term_of_surface(word);
         if term.is_some_and(|t| terms.contains(&t)) {
             // Matched parts of one hyphenated word are marked as one: `Rasht-Astara`.
             match out.last_mut() {

@@ -453,3 +453,29 @@ fn add_turns_a_text_file_into_an_article_and_refuses_duplicates() {
     );
     assert!(lines[1].starts_with("1 January 2024 — Old"), "{lines:?}");
 }
+
+/// A character that counts as a letter but normalizes to nothing — a tatweel standing alone
+/// (U+0640), as Persian and Arabic typography use it, or Arabic small waw and yeh (U+06E5,
+/// U+06E6) — once made every question that reached its sentence panic (exit 101).
+#[test]
+fn letters_that_normalize_to_nothing_are_answered_around() {
+    let tmp = temp_corpus(&[(
+        "tatweel.txt",
+        "date: 2024-09-30\n\nGrain \u{640} exports rose sharply.\n\nOil \u{6e5} \u{6e6} \u{64e} prices fell.\n\nاین \u{640} گندم است.\n"
+            .as_bytes(),
+    )]);
+    for (question, quote) in [
+        ("grain exports", "Grain \u{640} exports rose sharply."),
+        ("oil prices", "Oil \u{6e5} \u{6e6} \u{64e} prices fell."),
+        ("گندم", "این \u{640} گندم است."),
+        ("\u{640} grain", "Grain \u{640} exports rose sharply."),
+    ] {
+        let o = run_in(tmp.path(), &["ask", "--json", question], None);
+        assert_ok(&o);
+        let lines = json_lines(&o);
+        assert_eq!(
+            lines[0]["answers"][0]["quote"], quote,
+            "{question:?}: {lines:?}"
+        );
+    }
+}

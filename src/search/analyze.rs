@@ -235,6 +235,20 @@ pub fn normalize_append(surface: &str, out: &mut String) {
     }
 }
 
+/// Calls `f` with every word of `text` — a token and its normalized form — in the order of
+/// [`tokenize`]. A token that normalizes to nothing (a tatweel standing alone, a lone Arabic
+/// vowel sign or small letter: characters that count as letters but are dropped by
+/// [`normalize`]) is not a word, so no caller ever sees an empty one.
+pub fn words(text: &str, mut f: impl FnMut(Token, &str)) {
+    let mut buf = String::new();
+    tokenize(text, |tok| {
+        normalize(&text[tok.start..tok.end], &mut buf);
+        if !buf.is_empty() {
+            f(tok, &buf);
+        }
+    });
+}
+
 /// A normalized copy of `surface`.
 #[must_use]
 pub fn normalized(surface: &str) -> String {
@@ -396,7 +410,7 @@ pub fn stop_words() -> impl Iterator<Item = &'static str> {
 mod tests {
     use super::*;
 
-    fn words(text: &str) -> Vec<(String, TokenKind)> {
+    fn tokens(text: &str) -> Vec<(String, TokenKind)> {
         let mut out = Vec::new();
         tokenize(text, |t| {
             out.push((normalized(&text[t.start..t.end]), t.kind))
@@ -405,13 +419,13 @@ mod tests {
     }
 
     fn plain(text: &str) -> Vec<String> {
-        words(text).into_iter().map(|(w, _)| w).collect()
+        tokens(text).into_iter().map(|(w, _)| w).collect()
     }
 
     #[test]
     fn hyphenated_words_give_parts_and_the_whole() {
         assert_eq!(
-            words("the Rasht-Astara railway"),
+            tokens("the Rasht-Astara railway"),
             [
                 ("the".into(), TokenKind::Word),
                 ("rasht".into(), TokenKind::Word),
@@ -434,7 +448,7 @@ mod tests {
     #[test]
     fn acronyms_and_apostrophes() {
         assert_eq!(
-            words("the U.S. and Iran's")
+            tokens("the U.S. and Iran's")
                 .into_iter()
                 .map(|(w, k)| format!("{w}:{k:?}"))
                 .collect::<Vec<_>>(),
@@ -464,6 +478,22 @@ mod tests {
         assert_eq!(normalized("مُحَمَّد"), "محمد");
         assert_eq!(normalized("۱۴۰۳"), "1403");
         assert_eq!(normalized("٢٠٢٤"), "2024");
+    }
+
+    #[test]
+    fn tokens_that_normalize_to_nothing_are_not_words() {
+        // A tatweel standing alone (U+0640), Arabic small waw and yeh (U+06E5, U+06E6) and a
+        // lone fatha are letters to the tokenizer but vanish in normalization.
+        for text in [
+            "Grain \u{640} exports",
+            "Grain \u{6e5} exports",
+            "Grain \u{6e6}\u{640} exports",
+            "Grain \u{64e} exports",
+        ] {
+            let mut seen = Vec::new();
+            super::words(text, |_, w| seen.push(w.to_string()));
+            assert_eq!(seen, ["grain", "exports"], "{text:?}");
+        }
     }
 
     #[test]

@@ -236,6 +236,11 @@ impl Part {
                 analyze::tokenize(text, |tok| {
                     let start = words.len();
                     analyze::normalize_append(&text[tok.start..tok.end], &mut words);
+                    // A token that normalizes to nothing is no word (see `analyze::words`,
+                    // which this loop inlines to reuse one buffer for the whole sentence).
+                    if words.len() == start {
+                        return;
+                    }
                     // Function words, four in ten of a text, are answered by a small set
                     // that stays in the cache rather than by the vocabulary.
                     if tok.kind == TokenKind::Word && analyze::is_stop_word(&words[start..]) {
@@ -287,11 +292,9 @@ impl Part {
                 sid += 1;
             }
             let mut title_terms = Vec::new();
-            analyze::tokenize(&article.title, |tok| {
-                words.clear();
-                analyze::normalize_append(&article.title[tok.start..tok.end], &mut words);
-                let h = strmap::hash(words.as_bytes());
-                let t = self.term(&words, h, tok.kind);
+            analyze::words(&article.title, |tok, word| {
+                let h = strmap::hash(word.as_bytes());
+                let t = self.term(word, h, tok.kind);
                 if t != STOP && !title_terms.contains(&t) {
                     title_terms.push(t);
                 }

@@ -140,9 +140,7 @@ impl QuestionInfo {
             }
         }
         let mut question_words = Vec::new();
-        analyze::tokenize(question, |t| {
-            question_words.push(analyze::normalized(&question[t.start..t.end]));
-        });
+        analyze::words(question, |_, w| question_words.push(w.to_string()));
         QuestionInfo {
             kind: QuestionType::of(question),
             term_word,
@@ -278,12 +276,13 @@ pub fn features(
     let mut prev = String::new();
     let mut pos = 0usize;
     let mut first_match_pos: Option<usize> = None;
-    analyze::tokenize(text, |tok| {
+    analyze::words(text, |tok, word| {
         if tok.kind == TokenKind::Joined {
             return;
         }
         let surface = &text[tok.start..tok.end];
-        analyze::normalize(surface, &mut buf);
+        buf.clear();
+        buf.push_str(word);
         let capital = pos > 0 && surface.chars().next().is_some_and(char::is_uppercase);
         let in_question = q.question_words.contains(&buf);
         if capital && !in_question {
