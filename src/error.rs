@@ -64,6 +64,16 @@ pub enum Error {
         limit: u64,
     },
 
+    /// Reading a corpus file hit a bug in quotebot (a panic, contained): the file is skipped
+    /// and everything else goes on.
+    #[error("{}: could not be read because of a bug in quotebot ({message}); please report it with the file", path.display())]
+    Bug {
+        /// The file.
+        path: PathBuf,
+        /// What the panic said.
+        message: String,
+    },
+
     /// Telegram refused the bot token: it is mistyped or was revoked.
     #[error("Telegram refused the bot token (TELOXIDE_TOKEN): check it with @BotFather")]
     TelegramAuth,
@@ -96,6 +106,7 @@ impl Error {
             | Error::NoText { path }
             | Error::BadDate { path, .. }
             | Error::TooLarge { path, .. }
+            | Error::Bug { path, .. }
             | Error::Config { path, .. } => path,
             Error::TelegramAuth | Error::Telegram { .. } => std::path::Path::new(""),
         }
@@ -109,6 +120,16 @@ impl Error {
             _ => None,
         }
     }
+}
+
+/// What a caught panic said (its payload, when it is text).
+#[must_use]
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
 }
 
 /// `Result` with the library's [`Error`].

@@ -12,9 +12,10 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::Hasher;
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{RecvTimeoutError, channel};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::config::SearchConfig;
@@ -224,24 +225,35 @@ impl Library {
     /// When the corpus was last read.
     #[must_use]
     pub fn last_reload(&self) -> Option<SystemTime> {
-        self.state.lock().expect("state lock").last_reload
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .last_reload
     }
 
     /// How many reloads changed something since the start.
     #[must_use]
     pub fn reloads(&self) -> u64 {
-        self.state.lock().expect("state lock").reloads
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .reloads
     }
 
     /// Reads what changed in the folder and swaps the new index in. Fails only when the
     /// folder cannot be listed; the previous index then stays.
     pub fn reload(&self) -> Result<Report> {
-        let _one_at_a_time = self.reloading.lock().expect("reload lock");
+        // A panic while reloading (a bug) must not stop every later reload: the lock is taken back
+        // from a poisoned mutex, and the state it guards is file stamps, at worst read again.
+        let _one_at_a_time = self
+            .reloading
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let start = Instant::now();
         let files = corpus::list_files(&self.dir)?;
         let mut report = Report::default();
         let (to_read, removed): (Vec<(PathBuf, Stamp)>, Vec<PathBuf>) = {
-            let state = self.state.lock().expect("state lock");
+            let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
             let present: HashSet<&PathBuf> = files.iter().collect();
             let mut to_read = Vec::new();
             for path in &files {
@@ -266,7 +278,7 @@ impl Library {
         let mut added_articles = Vec::new();
         let mut gone: HashSet<PathBuf> = removed.iter().cloned().collect();
         {
-            let mut state = self.state.lock().expect("state lock");
+            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
             for ((path, now), result) in to_read.into_iter().zip(read) {
                 let was_known = state.files.contains_key(&path);
                 match result {
@@ -328,10 +340,13 @@ impl Library {
             };
             drop(old);
             self.engine.replace(index);
-            let mut state = self.state.lock().expect("state lock");
+            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
             state.reloads += 1;
         }
-        self.state.lock().expect("state lock").last_reload = Some(SystemTime::now());
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .last_reload = Some(SystemTime::now());
         let index = self.engine.index();
         report.articles = index.articles().len();
         report.sentences = index.sentence_count();
@@ -345,7 +360,7 @@ impl Library {
         let h = text_fingerprint(text);
         let index = self.engine.index();
         let words: Vec<&str> = text.split_whitespace().collect();
-        let mut state = self.state.lock().expect("state lock");
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         index
             .articles()
             .iter()
@@ -607,10 +622,17 @@ pub fn watch(library: Arc<Library>) -> Result<Watch> {
                         Err(RecvTimeoutError::Disconnected) => return,
                     }
                 }
-                match library.reload() {
-                    Ok(r) if r.unchanged() => log::debug!("corpus: {r}"),
-                    Ok(r) => log::info!("corpus reloaded: {r}"),
-                    Err(e) => log::error!("corpus reload failed, the previous articles stay: {e}"),
+                // A panic (a bug) is logged and the watching goes on.
+                match std::panic::catch_unwind(AssertUnwindSafe(|| library.reload())) {
+                    Ok(Ok(r)) if r.unchanged() => log::debug!("corpus: {r}"),
+                    Ok(Ok(r)) => log::info!("corpus reloaded: {r}"),
+                    Ok(Err(e)) => {
+                        log::error!("corpus reload failed, the previous articles stay: {e}");
+                    }
+                    Err(panic) => log::error!(
+                        "corpus reload failed because of a bug ({}), the previous articles stay",
+                        crate::error::panic_message(&*panic)
+                    ),
                 }
             }
         })

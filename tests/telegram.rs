@@ -16,6 +16,9 @@ use common::{FakeApi, button_press, inline_button_press, inline_query, message, 
 use quotebot::SearchConfig;
 use quotebot::config::TelegramConfig;
 use quotebot::live::Library;
+use quotebot::telegram::handlers::{HandlerError, contained, routes};
+use teloxide::dispatching::UpdateHandler;
+use teloxide::prelude::*;
 
 const WAIT: Duration = Duration::from_secs(30);
 const TOKEN: &str = "123456:TEST-secret-token-abcdef";
@@ -28,16 +31,25 @@ struct Bot {
 
 impl Bot {
     async fn start_with(corpus: &Path, config: TelegramConfig) -> Bot {
+        Bot::start_with_handler(corpus, config, quotebot::telegram::schema()).await
+    }
+
+    async fn start_with_handler(
+        corpus: &Path,
+        config: TelegramConfig,
+        handler: UpdateHandler<HandlerError>,
+    ) -> Bot {
         let _ = env_logger::builder().is_test(true).try_init();
         let api = FakeApi::start().await;
         let (library, problems) = Library::open(corpus, SearchConfig::default()).unwrap();
         assert!(problems.is_empty(), "{problems:?}");
         let bot = quotebot::telegram::bot(TOKEN, Some(api.url().parse().unwrap()));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(quotebot::telegram::run(
+        let task = tokio::spawn(quotebot::telegram::run_with(
             bot,
             Arc::new(library),
             config,
+            handler,
             async move {
                 let _ = stopped.await;
             },
@@ -728,5 +740,143 @@ async fn replies_never_carry_markup_or_links_from_the_question() {
             assert!(!t.contains(bad), "{bad} in a reply: {t}");
         }
     }
+    bot.stop().await;
+}
+
+/// The question on which the test-only handler below panics.
+const PANIC_QUESTION: &str = "please panic now";
+
+fn boom() -> Result<(), HandlerError> {
+    panic!("a test-only panic")
+}
+
+/// The bot's routes behind a handler that panics on [`PANIC_QUESTION`] (in a message or an
+/// inline query), contained as the bot's own tree is.
+fn panicking_schema() -> UpdateHandler<HandlerError> {
+    contained(
+        teloxide::dptree::entry()
+            .branch(
+                Update::filter_message()
+                    .filter(|m: Message| m.text() == Some(PANIC_QUESTION))
+                    .endpoint(|| async { boom() }),
+            )
+            .branch(
+                Update::filter_inline_query()
+                    .filter(|q: InlineQuery| q.query == PANIC_QUESTION)
+                    .endpoint(|| async { boom() }),
+            )
+            .branch(routes()),
+    )
+}
+
+/// A panic while handling one update costs that update an apology, nothing more: teloxide
+/// runs one worker per chat (and one for every inline query), and an uncontained panic ended
+/// it, so the chat's next update took the whole dispatcher down ("TX is dead").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_while_answering_is_contained_and_the_chat_goes_on() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+    let bot = Bot::start_with_handler(&corpus, TelegramConfig::default(), panicking_schema()).await;
+    let sorry = text(
+        &bot.reply_in(50, 1, message(50, 50, 1, PANIC_QUESTION))
+            .await,
+    );
+    assert!(sorry.contains("something went wrong"), "{sorry}");
+    // The same chat, again and again: its worker lives.
+    let sorry = text(
+        &bot.reply_in(50, 2, message(50, 50, 2, PANIC_QUESTION))
+            .await,
+    );
+    assert!(sorry.contains("something went wrong"), "{sorry}");
+    let answer = text(
+        &bot.reply_in(50, 3, message(50, 50, 3, "Rasht-Astara railway"))
+            .await,
+    );
+    assert!(answer.contains("Rasht-Astara"), "{answer}");
+    // Another chat.
+    let answer = text(
+        &bot.reply_in(51, 1, message(51, 51, 1, "Rasht-Astara railway"))
+            .await,
+    );
+    assert!(answer.contains("Rasht-Astara"), "{answer}");
+    // Inline queries share one worker: a panic there must not end it for everyone.
+    bot.api.push(inline_query(52, PANIC_QUESTION));
+    let first = bot
+        .api
+        .wait_for("answerInlineQuery", 1, WAIT, |_| true)
+        .await;
+    assert_eq!(
+        first[0].body["results"],
+        serde_json::json!([]),
+        "{:?}",
+        first[0].body
+    );
+    bot.api.push(inline_query(53, "Rasht-Astara railway"));
+    let second = bot
+        .api
+        .wait_for("answerInlineQuery", 2, WAIT, |_| true)
+        .await;
+    assert!(
+        !second[1].body["results"].as_array().unwrap().is_empty(),
+        "{:?}",
+        second[1].body
+    );
+    bot.stop().await;
+}
+
+/// After the articles change, the buttons of an older answer say so instead of pairing the
+/// new index with the old answer's sentence id or quote count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buttons_of_an_answer_from_before_a_reload_say_it_is_out_of_date() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("2024-01-01-tin.txt"),
+        "date 2024-01-01\n\nTin output rose in Bolivia. Tin exports rose too. Tin prices fell. Tin mines hired more.",
+    )
+    .unwrap();
+    let (library, _) = Library::open(tmp.path(), quotebot::SearchConfig::default()).unwrap();
+    let library = Arc::new(library);
+    let _ = env_logger::builder().is_test(true).try_init();
+    let api = FakeApi::start().await;
+    let tg = quotebot::telegram::bot(TOKEN, Some(api.url().parse().unwrap()));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(quotebot::telegram::run(
+        tg,
+        Arc::clone(&library),
+        TelegramConfig::default(),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let bot = Bot {
+        api,
+        stop: Some(stop),
+        task,
+    };
+    let question = message(60, 60, 7, "tin output");
+    let answer = bot.reply_in(60, 1, question.clone()).await;
+    let b = buttons(&answer);
+    assert_eq!(b.len(), 2, "{b:?}");
+    let answer_message = sent_message(&answer, 900, question["message"].clone());
+    // A new article before them, then a reload: every sentence id moves.
+    std::fs::write(
+        tmp.path().join("2023-01-01-zinc.txt"),
+        "date 2023-01-01\n\nZinc output fell. Zinc prices rose.",
+    )
+    .unwrap();
+    let report = library.reload().unwrap();
+    assert_eq!(report.added, 1, "{report}");
+    for (pressed, (_, data)) in b.iter().enumerate() {
+        bot.api.push(button_press(60, data, answer_message.clone()));
+        let alerts = bot
+            .api
+            .wait_for("answerCallbackQuery", pressed + 1, WAIT, |b| {
+                b["show_alert"] == true
+            })
+            .await;
+        let alert = alerts[pressed].body["text"].as_str().unwrap();
+        assert!(alert.contains("older version"), "{data}: {alert}");
+    }
+    // Nothing but the first answer was sent to the chat.
+    assert_eq!(bot.api.served("sendMessage").len(), 1);
     bot.stop().await;
 }

@@ -343,6 +343,14 @@ pub fn unknown_command() -> Rich {
     Rich::plain("I don't know that command. See /help.")
 }
 
+/// When answering failed inside the bot (a bug: the log has it).
+#[must_use]
+pub fn went_wrong() -> Rich {
+    Rich::plain(
+        "Sorry, something went wrong while I looked for that. Please try again, or ask in other words.",
+    )
+}
+
 /// For a chat the bot does not serve.
 #[must_use]
 pub fn refusal() -> Rich {

@@ -315,7 +315,14 @@ pub fn load_file(path: &Path) -> Result<(Article, Vec<Problem>)> {
     }
     let mut bytes = Vec::with_capacity(size as usize + 1);
     file.read_to_end(&mut bytes).map_err(io)?;
-    Article::parse_owned(path, bytes)
+    // A bug that panics on one file's text must not stop the rest of the corpus from
+    // loading, nor a reload (which would otherwise die holding its lock).
+    std::panic::catch_unwind(|| Article::parse_owned(path, bytes)).unwrap_or_else(|panic| {
+        Err(Error::Bug {
+            path: path.to_path_buf(),
+            message: crate::error::panic_message(&*panic).to_string(),
+        })
+    })
 }
 
 /// Loads every article under `dir`, reading files on all cores. Fails only when the folder

@@ -9,6 +9,10 @@
 /// Telegram's limit on callback data.
 pub const MAX_DATA: usize = 64;
 
+/// The most quotes "More" goes to. Anyone can send any 64 bytes as a press, so `shown` is
+/// clamped to this when read: it becomes a search depth.
+pub const MAX_SHOWN: u32 = 30;
+
 /// A button's meaning.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Button {
@@ -66,6 +70,7 @@ impl Button {
         let kind = parts.next()?;
         let generation = u64::from_str_radix(parts.next()?, 16).ok()?;
         let number: u32 = parts.next()?.parse().ok()?;
+        let shown = number.min(MAX_SHOWN);
         let rest = parts.next();
         match (kind, rest) {
             ("c", None) => Some(Button::Context {
@@ -75,12 +80,12 @@ impl Button {
             ("p", None) => Some(Button::Page { page: number }),
             ("m", None) => Some(Button::More {
                 generation,
-                shown: number,
+                shown,
                 question: None,
             }),
             ("q", Some(q)) if !q.trim().is_empty() => Some(Button::More {
                 generation,
-                shown: number,
+                shown,
                 question: Some(q.to_string()),
             }),
             _ => None,
@@ -136,6 +141,20 @@ mod tests {
             "c:1:99999999999",
         ] {
             assert_eq!(Button::decode(junk), None, "{junk}");
+        }
+    }
+
+    #[test]
+    fn forged_counts_are_clamped() {
+        for (data, shown) in [
+            ("m:1:4294967295", MAX_SHOWN),
+            ("q:1:4000000000:grain", MAX_SHOWN),
+            ("m:1:7", 7),
+        ] {
+            match Button::decode(data) {
+                Some(Button::More { shown: s, .. }) => assert_eq!(s, shown, "{data}"),
+                other => panic!("{data}: {other:?}"),
+            }
         }
     }
 }

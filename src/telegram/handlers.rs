@@ -11,18 +11,22 @@
 //! - Buttons under answers ("More", "Context"), also on messages sent inline.
 //! - Inline queries: up to five quotes to choose from.
 
+use std::ops::ControlFlow;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
 
+use futures::FutureExt as _;
 use teloxide::dispatching::UpdateHandler;
+use teloxide::dptree::di::DependencyMap;
 use teloxide::prelude::*;
 use teloxide::types::{
     InlineKeyboardButton, InlineKeyboardMarkup, InlineQueryResult, InlineQueryResultArticle,
-    InputMessageContent, InputMessageContentText, Me, ParseMode, ReplyParameters,
+    InputMessageContent, InputMessageContentText, Me, ParseMode, ReplyParameters, UpdateKind,
 };
 use teloxide::utils::command::BotCommands;
 
-use super::callback::Button;
+use super::callback::{Button, MAX_SHOWN};
 use super::limits::Limiter;
 use super::retry;
 use crate::answer::Answer;
@@ -122,9 +126,84 @@ impl Shared {
 #[derive(Clone, Debug)]
 struct Asked(String);
 
-/// The handler tree.
+/// The handler tree: [`routes`], [`contained`].
 #[must_use]
 pub fn schema() -> UpdateHandler<HandlerError> {
+    contained(routes())
+}
+
+/// `handler` with a panic while it handles one update contained: the panic is logged with the
+/// update's id, the user gets a short apology, and the update counts as handled.
+///
+/// Without this, a panic would end the task of teloxide's per-chat worker, and the next update
+/// for that chat would take the whole dispatcher down (`"TX is dead"`); inline queries share one
+/// worker, so one bad inline query would silence the bot for everyone.
+#[must_use]
+pub fn contained(handler: UpdateHandler<HandlerError>) -> UpdateHandler<HandlerError> {
+    let description = handler.description().clone();
+    let sig = handler.sig().clone();
+    dptree::from_fn_with_description(
+        description,
+        move |deps: DependencyMap, cont| {
+            let handler = handler.clone();
+            async move {
+                let kept = deps.clone();
+                match AssertUnwindSafe(handler.execute(deps, cont))
+                    .catch_unwind()
+                    .await
+                {
+                    Ok(flow) => flow,
+                    Err(panic) => {
+                        apologize(&kept, crate::error::panic_message(&*panic)).await;
+                        ControlFlow::Break(Ok(()))
+                    }
+                }
+            }
+        },
+        sig,
+    )
+}
+
+/// After a panic: the log gets it, and whoever was waiting for an answer a short apology (in a
+/// group only when the message was for the bot; an inline query gets no quotes).
+async fn apologize(deps: &DependencyMap, panic: &str) {
+    let Some(update) = deps.try_get::<Update>() else {
+        log::error!("handling an update panicked: {panic}");
+        return;
+    };
+    log::error!("handling update {} panicked: {panic}", update.id.0);
+    let (Some(bot), Some(me)) = (deps.try_get::<Tg>(), deps.try_get::<Me>()) else {
+        return;
+    };
+    let sorry = replies::went_wrong();
+    let sent = match &update.kind {
+        UpdateKind::Message(m) | UpdateKind::EditedMessage(m) if addressed(m, &me) => {
+            reply(&bot, m, &sorry, None).await.map(drop)
+        }
+        UpdateKind::CallbackQuery(q) => retry::send(
+            bot.answer_callback_query(q.id.clone())
+                .text(sorry.render(Format::Plain))
+                .show_alert(true),
+        )
+        .await
+        .map(drop),
+        UpdateKind::InlineQuery(q) => retry::send(bot.answer_inline_query(q.id.clone(), []))
+            .await
+            .map(drop),
+        _ => Ok(()),
+    };
+    if let Err(e) = sent {
+        log::warn!(
+            "could not apologize for update {}: {}",
+            update.id.0,
+            super::describe(&e)
+        );
+    }
+}
+
+/// The handler tree's routes, by kind of update.
+#[must_use]
+pub fn routes() -> UpdateHandler<HandlerError> {
     dptree::entry()
         .branch(Update::filter_message().chain(message_tree()))
         .branch(Update::filter_edited_message().chain(message_tree()))
@@ -347,9 +426,7 @@ async fn answer(bot: &Tg, msg: &Message, question: &str, shared: &Shared) -> Han
     let start = Instant::now();
     let engine = shared.engine();
     let answers = engine.ask_with(question, 1, engine.config().min_score);
-    let keyboard = answers
-        .first()
-        .map(|a| keyboard(a, engine.index().generation(), 1, None));
+    let keyboard = answers.first().map(|a| keyboard(a, 1, None));
     let text = replies::answer(&answers);
     reply(bot, msg, &text, keyboard).await?;
     log::info!(
@@ -364,20 +441,18 @@ async fn answer(bot: &Tg, msg: &Message, question: &str, shared: &Shared) -> Han
     Ok(())
 }
 
-/// "More" and "Context" under an answer. `question` rides in "More" for inline messages.
-fn keyboard(
-    answer: &Answer,
-    generation: u64,
-    shown: usize,
-    question: Option<&str>,
-) -> InlineKeyboardMarkup {
+/// "More" and "Context" under an answer (the last one shown), both of the index generation
+/// the answer came from, whatever was loaded since. `question` rides in "More" for inline
+/// messages; "More" stops at [`MAX_SHOWN`].
+fn keyboard(answer: &Answer, shown: usize, question: Option<&str>) -> InlineKeyboardMarkup {
     let mut row = Vec::new();
+    let generation = answer.generation;
     let more = Button::More {
         generation,
         shown: shown as u32,
         question: question.map(str::to_string),
     };
-    if let Some(data) = more.encode() {
+    if let Some(data) = more.encode().filter(|_| shown < MAX_SHOWN as usize) {
         row.push(InlineKeyboardButton::callback("More", data));
     }
     let context = Button::Context {
@@ -421,6 +496,8 @@ async fn on_button(bot: Tg, q: CallbackQuery, me: Me, shared: Arc<Shared>) -> Ha
         None => Err(replies::out_of_date()),
         Some(Button::Page { page }) => {
             let (text, pages) = replies::articles_page(&index, page);
+            // A forged page number is the last page, as `articles_page` shows it.
+            let page = page.min(pages - 1);
             retry::send(bot.answer_callback_query(q.id.clone())).await?;
             if let Some(m) = q.regular_message() {
                 let mut request = bot
@@ -440,7 +517,9 @@ async fn on_button(bot: Tg, q: CallbackQuery, me: Me, shared: Arc<Shared>) -> Ha
             .map(|text| (text, None))
             .ok_or_else(replies::out_of_date),
         Some(Button::More {
-            shown, question, ..
+            generation,
+            shown,
+            question,
         }) => {
             let question = question.or_else(|| {
                 let asked = q.regular_message()?.reply_to_message()?.text()?;
@@ -450,22 +529,29 @@ async fn on_button(bot: Tg, q: CallbackQuery, me: Me, shared: Arc<Shared>) -> Ha
                 None => Err(replies::out_of_date()),
                 Some(question) => {
                     let shown = shown as usize;
-                    let engine = shared.engine();
-                    let next: Vec<Answer> = engine
-                        .ask_with(&question, shown + MORE_ANSWERS, 0.0)
-                        .into_iter()
-                        .skip(shown)
-                        .collect();
-                    let inline = q.inline_message_id.is_some();
-                    let keyboard = (next.len() == MORE_ANSWERS).then(|| {
-                        keyboard(
-                            next.last().expect("three answers"),
-                            index.generation(),
-                            shown + MORE_ANSWERS,
-                            inline.then_some(question.as_str()),
-                        )
-                    });
-                    Ok((replies::more(&next, shown + 1), keyboard))
+                    let all = shared
+                        .engine()
+                        .ask_with(&question, shown + MORE_ANSWERS, 0.0);
+                    // `shown` counts the quotes of the button's generation: after a reload
+                    // it no longer says which were shown.
+                    let current = all.first().map_or(index.generation(), |a| a.generation);
+                    if current == generation {
+                        let next: Vec<Answer> = all.into_iter().skip(shown).collect();
+                        let inline = q.inline_message_id.is_some();
+                        let keyboard =
+                            next.last()
+                                .filter(|_| next.len() == MORE_ANSWERS)
+                                .map(|last| {
+                                    keyboard(
+                                        last,
+                                        shown + MORE_ANSWERS,
+                                        inline.then_some(question.as_str()),
+                                    )
+                                });
+                        Ok((replies::more(&next, shown + 1), keyboard))
+                    } else {
+                        Err(replies::out_of_date())
+                    }
                 }
             }
         }
@@ -507,7 +593,6 @@ async fn on_inline_query(bot: Tg, q: InlineQuery, shared: Arc<Shared>) -> Handle
         let engine = shared.engine();
         engine.ask_with(query, INLINE_ANSWERS, engine.config().min_score)
     };
-    let generation = shared.engine().index().generation();
     let results: Vec<InlineQueryResult> = answers
         .iter()
         .map(|a| {
@@ -515,14 +600,14 @@ async fn on_inline_query(bot: Tg, q: InlineQuery, shared: Arc<Shared>) -> Handle
             let title: String = a.quote.chars().take(100).collect();
             InlineQueryResult::Article(
                 InlineQueryResultArticle::new(
-                    format!("{generation:x}-{}", a.sentence),
+                    format!("{:x}-{}", a.generation, a.sentence),
                     title,
                     InputMessageContent::Text(
                         InputMessageContentText::new(text).parse_mode(ParseMode::Html),
                     ),
                 )
                 .description(replies::citation(&a.title, a.date))
-                .reply_markup(keyboard(a, generation, 1, Some(query))),
+                .reply_markup(keyboard(a, 1, Some(query))),
             )
         })
         .collect();

@@ -4,8 +4,10 @@
 //! out of every log line ([`redact`]).
 //!
 //! Start-up: `getMe` is retried with a growing pause (each failure logged) until it answers,
-//! except when Telegram refuses the token, which is an error at once. The commands are then
-//! registered with `setMyCommands`, and updates are dispatched until the shutdown signal.
+//! except when Telegram refuses the token, which is an error at once. A webhook left set is
+//! removed (retried until it is: `getUpdates` answers 409 while one is set), and updates are
+//! dispatched until the shutdown signal. Registering the commands (`setMyCommands`) is not
+//! needed for answering, so it runs beside the dispatcher, with its own retries and warnings.
 
 pub mod callback;
 pub mod handlers;
@@ -19,6 +21,7 @@ use std::time::Duration;
 
 use teloxide::ApiError;
 use teloxide::RequestError;
+use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
 use teloxide::types::{BotCommandScope, Me, Recipient};
 use teloxide::update_listeners::Polling;
@@ -94,12 +97,51 @@ async fn wait_for_me(bot: &Bot) -> Result<Me> {
     }
 }
 
+/// `deleteWebhook` when a webhook is set, retried until it is gone.
+async fn remove_webhook(bot: &Bot) {
+    let mut failures = 0;
+    loop {
+        let removed = match bot.get_webhook_info().send().await {
+            Ok(info) if info.url.is_none() => return,
+            Ok(_) => bot.delete_webhook().send().await.map(drop),
+            Err(e) => Err(e),
+        };
+        match removed {
+            Ok(()) => {
+                log::info!("removed the webhook that was set, to poll for updates");
+                return;
+            }
+            Err(e) => {
+                let pause = backoff(failures);
+                log::warn!(
+                    "cannot remove the webhook ({}); trying again in {pause:?}",
+                    describe(&e)
+                );
+                tokio::time::sleep(pause).await;
+                failures = failures.saturating_add(1);
+            }
+        }
+    }
+}
+
 /// Runs the bot until `shutdown` completes (then it finishes the updates in hand and
 /// returns `Ok`).
 pub async fn run(
     bot: Bot,
     library: Arc<Library>,
     config: TelegramConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    run_with(bot, library, config, schema(), shutdown).await
+}
+
+/// [`run`] with another handler tree (the tests add one that panics, wrapped in
+/// [`handlers::contained`]).
+pub async fn run_with(
+    bot: Bot,
+    library: Arc<Library>,
+    config: TelegramConfig,
+    handler: UpdateHandler<handlers::HandlerError>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let shutdown = futures_shutdown(shutdown);
@@ -132,7 +174,14 @@ pub async fn run(
         Ok(Err(e)) => log::warn!("reading the articles folder again failed: {e}"),
         _ => {}
     }
-    register_commands(&bot, &config).await;
+    let commands = tokio::spawn(register_commands(bot.clone(), config.clone()));
+    tokio::select! {
+        () = remove_webhook(&bot) => {}
+        () = shutdown.wait() => {
+            commands.abort();
+            return Ok(());
+        }
+    }
 
     let tg = Tg {
         bot: bot.clone(),
@@ -141,11 +190,9 @@ pub async fn run(
     let listener = Polling::builder(bot.clone())
         .timeout(POLL_TIMEOUT)
         .backoff_strategy(backoff)
-        .delete_webhook()
-        .await
         .build();
     let shared = Arc::new(Shared { library, config });
-    let mut dispatcher = Dispatcher::builder(bot, schema())
+    let mut dispatcher = Dispatcher::builder(bot, handler)
         .dependencies(dptree::deps![shared, tg])
         .default_handler(|_| async {})
         .error_handler(Arc::new(|e: handlers::HandlerError| async move {
@@ -178,6 +225,7 @@ pub async fn run(
         )
         .await;
     stopper.abort();
+    commands.abort();
     result.map_err(|e| telegram_error(&e))?;
     log::info!("stopped");
     Ok(())
@@ -204,7 +252,7 @@ fn futures_shutdown(shutdown: impl Future<Output = ()> + Send + 'static) -> Shut
 
 /// Registers the commands: the public ones for everyone, with the admin ones too in each
 /// admin's private chat (so that nobody else sees them). Failures are logged, not fatal.
-async fn register_commands(bot: &Bot, config: &TelegramConfig) {
+async fn register_commands(bot: Bot, config: TelegramConfig) {
     if let Err(e) = retry::send(bot.set_my_commands(Command::bot_commands())).await {
         log::warn!("could not register the commands: {}", describe(&e));
     }

@@ -17,24 +17,33 @@ use super::limits::Limiter;
 /// Attempts per request, the first included.
 pub const ATTEMPTS: u32 = 5;
 
+/// Descriptions that start with these (Telegram's wording for HTTP 400, 401, 403, 404 and 409)
+/// say the request itself is wrong or not allowed: sending it again cannot succeed.
+const PERMANENT: &[&str] = &[
+    "bad request",
+    "unauthorized",
+    "forbidden",
+    "not found",
+    "conflict",
+];
+
 /// Whether trying again may succeed.
+///
+/// teloxide keeps neither the HTTP status nor the `error_code` of a failed call, only its
+/// `description`, so the decision is made the other way round: a description is taken as
+/// permanent only when it is one of the client errors that cannot succeed ([`PERMANENT`], and
+/// every error teloxide recognises by name, all of which are such); anything else — a 5xx
+/// worded in any way, an empty description, a network failure, an answer that is not JSON —
+/// is tried again. A wrong guess costs at most [`ATTEMPTS`] tries of a request that would have
+/// failed anyway; the opposite guess loses a reply.
 #[must_use]
 pub fn is_transient(e: &RequestError) -> bool {
     match e {
         RequestError::Network(_) | RequestError::InvalidJson { .. } | RequestError::Io(_) => true,
         RequestError::RetryAfter(_) => true,
         RequestError::Api(ApiError::Unknown(description)) => {
-            let d = description.to_ascii_lowercase();
-            [
-                "internal server error",
-                "bad gateway",
-                "service unavailable",
-                "gateway timeout",
-                "too many requests",
-                "timeout",
-            ]
-            .iter()
-            .any(|s| d.contains(s))
+            let d = description.trim_start().to_ascii_lowercase();
+            !PERMANENT.iter().any(|p| d.starts_with(p))
         }
         _ => false,
     }
@@ -102,16 +111,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn server_errors_are_transient_and_client_errors_are_not() {
-        assert!(is_transient(&RequestError::Api(ApiError::Unknown(
-            "Bad Gateway".into()
-        ))));
-        assert!(is_transient(&RequestError::Api(ApiError::Unknown(
-            "Internal Server Error".into()
-        ))));
+    fn server_errors_are_transient_in_any_wording_and_client_errors_are_not() {
+        let unknown = |d: &str| RequestError::Api(ApiError::Unknown(d.into()));
+        for d in [
+            "Bad Gateway",
+            "Internal Server Error",
+            "Internal Server Error: restart",
+            "upstream hiccup",
+            "",
+            "Too Many Requests: retry later",
+        ] {
+            assert!(is_transient(&unknown(d)), "{d:?}");
+        }
+        for d in [
+            "Bad Request: message text is empty",
+            "Forbidden: bot was kicked from the group chat",
+            "Unauthorized",
+            "Not Found",
+            "Conflict: terminated by other getUpdates request",
+        ] {
+            assert!(!is_transient(&unknown(d)), "{d:?}");
+        }
         assert!(!is_transient(&RequestError::Api(ApiError::BotBlocked)));
-        assert!(!is_transient(&RequestError::Api(ApiError::Unknown(
-            "Bad Request: message text is empty".into()
-        ))));
+        assert!(!is_transient(&RequestError::Api(
+            ApiError::MessageNotModified
+        )));
     }
 }

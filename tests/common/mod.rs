@@ -40,6 +40,11 @@ pub enum Fault {
     Hang,
     /// Answer normally (to put successes between faults in the queue).
     Pass,
+    /// Act on the call (a message is delivered), then close the connection without answering:
+    /// the client cannot know the server took it.
+    AcceptThenDrop,
+    /// Act on the call, then answer with a body that is not JSON.
+    AcceptThenMalformed,
 }
 
 /// A call the bot made.
@@ -273,6 +278,14 @@ impl FakeApi {
                     return;
                 }
                 Some(Fault::Pass) | None => self.answer(&method, &body).await,
+                Some(Fault::AcceptThenDrop) => {
+                    let _ = self.answer(&method, &body).await;
+                    return;
+                }
+                Some(Fault::AcceptThenMalformed) => {
+                    let _ = self.answer(&method, &body).await;
+                    fault_response(&Fault::MalformedJson)
+                }
                 Some(Fault::Delay(d)) => {
                     tokio::time::sleep(d).await;
                     self.answer(&method, &body).await
@@ -434,7 +447,12 @@ fn fault_response(f: &Fault) -> String {
             "text/html",
             "<html><body>502 Bad Gateway</body></html>",
         ),
-        Fault::Drop | Fault::Delay(_) | Fault::Hang | Fault::Pass => {
+        Fault::Drop
+        | Fault::Delay(_)
+        | Fault::Hang
+        | Fault::Pass
+        | Fault::AcceptThenDrop
+        | Fault::AcceptThenMalformed => {
             unreachable!("handled before")
         }
     }
