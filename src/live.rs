@@ -672,6 +672,32 @@ mod tests {
         assert_eq!(safe_file_name("noextension"), None);
     }
 
+    /// A reload that panicked (a bug) left its lock poisoned, and every later reload and
+    /// upload then panicked on it: the folder was never read again.
+    #[test]
+    fn reloading_goes_on_after_a_reload_panicked() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.txt"), "date 2024-01-01 Tin output rose.").unwrap();
+        let (library, _) = Library::open(dir.path(), SearchConfig::default()).unwrap();
+        let poisoned = std::thread::scope(|s| {
+            s.spawn(|| {
+                let _held = library.reloading.lock().unwrap();
+                let _state = library.state.lock().unwrap();
+                panic!("a reload that panicked");
+            })
+            .join()
+        });
+        assert!(poisoned.is_err() && library.reloading.is_poisoned());
+        std::fs::write(dir.path().join("b.txt"), "date 2024-01-02 Zinc output fell.").unwrap();
+        let report = library.reload().unwrap();
+        assert_eq!(report.added, 1, "{report}");
+        assert_eq!(library.reloads(), 1);
+        let added = library
+            .add_document("c.txt", b"date 2024-01-03 Lead output held.")
+            .unwrap();
+        assert_eq!(added.saved_as, "uploads/c.txt");
+    }
+
     #[test]
     fn taken_names_get_a_number() {
         let dir = tempfile::tempdir().unwrap();

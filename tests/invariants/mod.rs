@@ -2,15 +2,22 @@
 //! the fuzz targets (`fuzz/fuzz_targets/`) and the regression tests of what fuzzing found
 //! (`tests/fuzz_regressions.rs`), so that all three check exactly the same things. Each check
 //! panics with what was wrong.
+//!
+//! [`check_article_and_question`] is the whole corpus side at once: an article from any bytes,
+//! parsed as the loader parses a file, indexed, asked, "More" and "Context" rendered.
 
 #![allow(dead_code)]
 
 use std::path::Path;
 
-use quotebot::answer::rich::{Format, TELEGRAM_LIMIT};
-use quotebot::answer::{Answer, replies};
+use quotebot::Error;
+use quotebot::answer::rich::{Format, Rich, TELEGRAM_LIMIT};
+use quotebot::answer::{self, Answer, replies};
+use quotebot::config::SearchConfig;
 use quotebot::corpus::{Article, Span};
+use quotebot::date::{self, Date};
 use quotebot::engine::Engine;
+use quotebot::search::{Index, SentenceId};
 
 /// Sentence spans of `text`: non-empty, on char boundaries, in order without overlap, trimmed
 /// of white space, and covering the text: every letter or digit of `text` is in a span (what
@@ -66,8 +73,30 @@ pub fn check_article(article: &Article) {
 /// Parses `bytes` as the file `name`: an article whose invariants hold, or an error (never a
 /// panic).
 pub fn check_parse(name: &str, bytes: &[u8]) {
-    if let Ok((article, _warnings)) = Article::parse(Path::new(name), bytes) {
-        check_article(&article);
+    match Article::parse(Path::new(name), bytes) {
+        Ok((article, _warnings)) => check_article(&article),
+        Err(e) => check_parse_error(bytes, &e),
+    }
+}
+
+/// Why parsing `bytes` failed: bytes that are not UTF-8 are refused as such, naming the line
+/// of the first bad byte; UTF-8 text only for having no text or a malformed date.
+pub fn check_parse_error(bytes: &[u8], error: &Error) {
+    match std::str::from_utf8(bytes) {
+        Err(bad) => {
+            let line = 1 + bytes[..bad.valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            assert!(
+                matches!(error, Error::NotUtf8 { line: l, .. } if *l == line),
+                "bytes not UTF-8 at line {line}, but the error is {error:?}"
+            );
+        }
+        Ok(_) => assert!(
+            matches!(error, Error::NoText { .. } | Error::BadDate { .. }),
+            "UTF-8 text refused for another reason: {error:?}"
+        ),
     }
 }
 
@@ -137,6 +166,7 @@ pub fn check_telegram_html(html: &str) -> String {
 /// article's title, and highlights inside the quote on char boundaries.
 pub fn check_answer(engine: &Engine, answer: &Answer) {
     let index = engine.index();
+    assert_eq!(answer.generation, index.generation(), "{answer:?}");
     let (article, i) = index.locate(answer.sentence);
     assert_eq!(
         answer.quote,
@@ -144,10 +174,164 @@ pub fn check_answer(engine: &Engine, answer: &Answer) {
     );
     assert_eq!(answer.title, article.title);
     assert_eq!(answer.date, article.date);
+    assert!(
+        answer.score.is_finite() && answer.score >= 0.0,
+        "score {} of {answer:?}",
+        answer.score
+    );
+    let mut at = 0;
     for r in &answer.highlights {
-        assert!(r.start < r.end && r.end <= answer.quote.len());
+        assert!(
+            at <= r.start && r.start < r.end && r.end <= answer.quote.len(),
+            "highlight {r:?} out of order or outside the quote: {answer:?}"
+        );
         assert!(answer.quote.is_char_boundary(r.start) && answer.quote.is_char_boundary(r.end));
+        at = r.end;
     }
+}
+
+/// `rich` written as Telegram HTML is valid (see [`check_telegram_html`]), and shows exactly
+/// what it shows as plain text at the terminal.
+pub fn check_rich(rich: &Rich) {
+    let visible = check_telegram_html(&rich.render(Format::Html));
+    assert_eq!(
+        visible,
+        rich.render(Format::Plain),
+        "the terminal and Telegram show different text"
+    );
+}
+
+/// The index of `engine`: every sentence where it says it is, and the replies about the
+/// articles valid.
+pub fn check_index(engine: &Engine) {
+    let index = engine.index();
+    let total: usize = index.articles().iter().map(|a| a.sentences.len()).sum();
+    assert_eq!(index.sentence_count(), total, "sentences in the index");
+    let mut sid: SentenceId = 0;
+    for (a, article) in index.articles().iter().enumerate() {
+        for i in 0..article.sentences.len() {
+            assert_eq!(index.sentence_id(a, i), Some(sid));
+            let (found, at) = index.locate(sid);
+            assert!(std::ptr::eq(found, &**article) && at == i, "sentence {sid}");
+            assert_eq!(index.sentence_text(sid), article.sentence(i));
+            sid += 1;
+        }
+    }
+    check_rich(&replies::articles(&index));
+    check_rich(&replies::articles_page(&index, 0).0);
+    check_rich(&replies::about(&index));
+}
+
+/// The day the checks ask on, so that "last year" means the same in every run.
+pub fn today() -> Date {
+    Date::new(2025, 6, 15).expect("a real day")
+}
+
+/// The sentences that share a (possibly mistyped, or related) word with `question`, as the
+/// engine analyzes it on [`today`]: the only ones an answer may come from.
+pub fn sharing_sentences(engine: &Engine, question: &str) -> Vec<SentenceId> {
+    let index = engine.index();
+    let mut asked = question.to_string();
+    for r in date::question_date(question, today())
+        .iter()
+        .flat_map(|w| &w.framing)
+    {
+        asked.replace_range(r.clone(), &" ".repeat(r.len()));
+    }
+    let mut sentences: Vec<SentenceId> = index
+        .analyze_question(&asked, engine.config())
+        .iter()
+        .flat_map(|w| &w.alternatives)
+        .flat_map(|alt| index.postings(alt.term).map(|(sid, _)| sid))
+        .collect();
+    sentences.sort_unstable();
+    sentences.dedup();
+    sentences
+}
+
+/// Asks `question` for `k` answers without a threshold, as "More" does: at most `k`, each a
+/// different real sentence sharing a word with the question, the same every time, the best
+/// of them the best of one; and the answer, "More" and "Context" of each rendered, as plain
+/// text and as Telegram HTML, plain and JSON output included.
+pub fn check_more(engine: &Engine, question: &str, k: usize) {
+    let all = engine.ask_on(question, k, 0.0, today());
+    assert!(all.len() <= k, "{} answers, asked for {k}", all.len());
+    assert_eq!(
+        all,
+        engine.ask_on(question, k, 0.0, today()),
+        "the same question answered differently"
+    );
+    assert_eq!(
+        engine.ask_on(question, 1, 0.0, today()).first(),
+        all.first(),
+        "the best answer changed with the number asked for"
+    );
+    let sharing = sharing_sentences(engine, question);
+    for (i, a) in all.iter().enumerate() {
+        check_answer(engine, a);
+        assert!(
+            sharing.binary_search(&a.sentence).is_ok(),
+            "an answer with no word of the question {question:?}: {a:?}"
+        );
+        assert!(
+            !all[..i].iter().any(|b| b.quote == a.quote),
+            "a quote given twice: {all:?}"
+        );
+    }
+    check_rich(&replies::answer(&all));
+    if let Some((first, rest)) = all.split_first() {
+        check_rich(&replies::more(rest, 2));
+        let more = engine.more(question, std::slice::from_ref(first), k - 1);
+        assert!(
+            !more.iter().any(|m| m.quote == first.quote),
+            "More repeated the quote shown"
+        );
+    }
+    let index = engine.index();
+    for a in &all {
+        let context = replies::context(&index, a.sentence, a.generation)
+            .expect("the context of a fresh answer");
+        check_rich(&context);
+        check_rich(&replies::quote(a, TELEGRAM_LIMIT));
+    }
+    let plain = answer::plain(&all);
+    assert!(all.iter().all(|a| plain.contains(&a.quote)), "{plain:?}");
+    let json: serde_json::Value =
+        serde_json::from_str(&answer::json(question, &all)).expect("the JSON line parses");
+    assert_eq!(json["question"], question);
+    let quotes: Vec<&str> = json["answers"]
+        .as_array()
+        .expect("answers")
+        .iter()
+        .map(|a| a["quote"].as_str().expect("a quote"))
+        .collect();
+    assert_eq!(
+        quotes,
+        all.iter().map(|a| a.quote.as_str()).collect::<Vec<_>>()
+    );
+}
+
+/// The corpus side, from any bytes: `article` parsed as a `.txt` and as a `.md` file (as the
+/// loader parses one; see [`check_parse`]), what parsed indexed together ([`check_index`]),
+/// and `question` asked ([`check_ask`], and [`check_more`] for five answers).
+pub fn check_article_and_question(article: &[u8], question: &str) {
+    let mut articles = Vec::new();
+    for name in ["corpus/article.txt", "corpus/article.md"] {
+        match Article::parse(Path::new(name), article) {
+            Ok((parsed, _warnings)) => {
+                check_article(&parsed);
+                articles.push(parsed);
+            }
+            Err(e) => check_parse_error(article, &e),
+        }
+    }
+    if articles.is_empty() {
+        return;
+    }
+    let engine = Engine::new(Index::build(articles), SearchConfig::default());
+    check_index(&engine);
+    check_ask(&engine, question);
+    check_more(&engine, question, 5);
 }
 
 /// Asks `question` (and for more, and for the context of the best quote): no panic, every
