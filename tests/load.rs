@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::process::BotProcess;
-use common::{FakeApi, message};
+use common::{FakeApi, LimitsSeen, limits_seen, message};
 
 const TOKEN: &str = "777000:LOAD-secret-token-ASDFG";
 const WAIT: Duration = Duration::from_secs(300);
@@ -171,48 +171,15 @@ async fn a_thousand_questions_from_two_hundred_chats() {
     }
 
     // Telegram's limits, by the server's clock.
-    let mut times: Vec<Instant> = sends.iter().map(|c| c.at).collect();
-    times.sort();
-    let busiest_second = (0..times.len())
-        .map(|i| {
-            times[i..]
-                .iter()
-                .take_while(|&&t| t - times[i] < Duration::from_secs(1))
-                .count()
-        })
-        .max()
-        .unwrap();
+    let LimitsSeen {
+        busiest_second,
+        closest_in_a_chat: closest,
+        busiest_group_minute: busiest_minute,
+    } = limits_seen(&sends, |c| c.at);
     assert!(
         busiest_second <= 30,
         "{busiest_second} messages within a second"
     );
-    let mut per_chat: HashMap<i64, Vec<Instant>> = HashMap::new();
-    for c in &sends {
-        per_chat
-            .entry(c.body["chat_id"].as_i64().unwrap())
-            .or_default()
-            .push(c.at);
-    }
-    let mut closest = Duration::MAX;
-    let mut busiest_minute = 0;
-    for (chat, mut t) in per_chat {
-        t.sort();
-        for w in t.windows(2) {
-            closest = closest.min(w[1] - w[0]);
-        }
-        if chat < 0 {
-            let most = (0..t.len())
-                .map(|i| {
-                    t[i..]
-                        .iter()
-                        .take_while(|&&u| u - t[i] < Duration::from_secs(60))
-                        .count()
-                })
-                .max()
-                .unwrap();
-            busiest_minute = busiest_minute.max(most);
-        }
-    }
     assert!(
         closest >= Duration::from_secs(1),
         "two messages to a chat {closest:?} apart"

@@ -2,7 +2,9 @@
 //! (`TELOXIDE_API_URL`): a question is answered with the right quote and date even when
 //! `sendMessage` first fails with 429 (`retry_after`) and then 502; `getUpdates` failing with a
 //! dropped connection is survived; SIGINT ends the process with status 0; the token appears
-//! nowhere in its output. The time from update to reply on loopback is printed
+//! nowhere in its output. A corpus with a lone tatweel is answered; questions are answered
+//! while `setMyCommands` keeps failing; the buttons of an answer given before a reload say it
+//! is out of date. The time from update to reply on loopback is printed
 //! (`cargo test --test telegram_e2e -- --nocapture`), never asserted.
 
 mod common;
@@ -315,4 +317,137 @@ async fn the_binary_follows_the_articles_folder() {
     );
     assert!(output.contains("broken.txt:1: not valid UTF-8"), "{output}");
     assert!(!output.contains(TOKEN), "{output}");
+}
+
+/// A folder with `files` under `corpus/`, for a bot started in it.
+fn bot_folder(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("corpus")).unwrap();
+    for (name, text) in files {
+        std::fs::write(tmp.path().join("corpus").join(name), text).unwrap();
+    }
+    tmp
+}
+
+/// Asks `question` in `chat` and returns the reply's text.
+async fn ask(api: &FakeApi, chat: i64, question: &str) -> String {
+    api.push(message(chat, chat, 1, question));
+    let replies = api
+        .wait_for("sendMessage", 1, WAIT, |b| b["chat_id"] == chat)
+        .await;
+    replies[0].body["text"].as_str().unwrap().to_string()
+}
+
+/// A lone tatweel (U+0640), as Persian and Arabic typography use it, once made every question
+/// that reached its sentence panic: no reply, and exit status 101 at shutdown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corpus_with_a_lone_tatweel_is_answered() {
+    let tmp = bot_folder(&[(
+        "2024-09-30-tatweel.txt",
+        "date: 2024-09-30\n\nGrain \u{640} exports rose sharply.\n\nاین \u{640} گندم است \u{6e5}.\n",
+    )]);
+    let api = FakeApi::start().await;
+    let bot = BotProcess::spawn(tmp.path(), &api.url(), Some(TOKEN));
+    api.wait_for("getMe", 1, WAIT, |_| true).await;
+    let text = ask(&api, 1, "grain exports").await;
+    assert!(text.contains("exports</b> rose sharply"), "{text}");
+    let text = ask(&api, 2, "\u{640} گندم").await;
+    assert!(text.contains("گندم"), "{text}");
+    let text = ask(&api, 3, "grain exports").await;
+    assert!(text.contains("rose sharply"), "{text}");
+    bot.signal("TERM");
+    let (status, output) = bot.wait_exit(WAIT).await;
+    assert_eq!(status.code(), Some(0), "{output}");
+    assert!(!output.contains("panicked"), "{output}");
+}
+
+/// Registering the commands is not needed for answering: while `setMyCommands` keeps failing
+/// (each failure a 5xx, after which teloxide pauses 10 s), questions are answered at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn questions_are_answered_while_set_my_commands_keeps_failing() {
+    let api = FakeApi::start().await;
+    for _ in 0..5 {
+        api.fault("setMyCommands", Fault::Status(500, "Internal Server Error"));
+    }
+    let start = Instant::now();
+    let bot = spawn_bot(&api, Some(TOKEN));
+    api.wait_for("getMe", 1, WAIT, |_| true).await;
+    let text = ask(&api, 1, "Rasht-Astara railway").await;
+    let first_answer = start.elapsed();
+    assert!(text.contains("Rasht-Astara"), "{text}");
+    let tries = api.attempts("setMyCommands").len();
+    assert!(
+        tries <= 1,
+        "answered only after {tries} tries of setMyCommands"
+    );
+    // It goes on trying in the background.
+    let deadline = Instant::now() + WAIT;
+    while api.attempts("setMyCommands").len() < 2 {
+        assert!(Instant::now() < deadline, "setMyCommands was not retried");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    eprintln!(
+        "e2e: setMyCommands failing: start-up to the first answer {:.0} ms (setMyCommands tried {tries} time(s) by then)",
+        first_answer.as_secs_f64() * 1000.0
+    );
+    bot.signal("TERM");
+    let (status, output) = bot.wait_exit(WAIT).await;
+    assert_eq!(status.code(), Some(0), "{output}");
+    assert!(output.contains("a request to Telegram failed"), "{output}");
+}
+
+/// After the articles change under a running bot, the buttons of an answer given before say
+/// the answer is out of date, rather than showing a sentence of the new index.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn context_and_more_after_a_reload_say_the_answer_is_out_of_date() {
+    let tmp = bot_folder(&[(
+        "2024-01-01-tin.txt",
+        "date 2024-01-01\n\nTin output rose in Bolivia. Tin exports rose too. Tin prices fell. Tin mines hired.",
+    )]);
+    let api = FakeApi::start().await;
+    let bot = BotProcess::spawn(tmp.path(), &api.url(), Some(TOKEN));
+    api.wait_for("getMe", 1, WAIT, |_| true).await;
+    let question = message(60, 60, 7, "tin output");
+    api.push(question.clone());
+    let answer = api
+        .wait_for("sendMessage", 1, WAIT, |b| b["chat_id"] == 60)
+        .await
+        .remove(0);
+    let buttons: Vec<String> = answer.body["reply_markup"]["inline_keyboard"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["callback_data"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(buttons.len(), 2, "More and Context: {buttons:?}");
+    // A new article sorted before the old one: every sentence id moves.
+    std::fs::write(
+        tmp.path().join("corpus/2023-01-01-zinc.txt"),
+        "date 2023-01-01\n\nZinc output fell. Zinc prices rose.",
+    )
+    .unwrap();
+    let mut chat = 100;
+    answered_after(&api, &mut chat, "zinc prices", "Zinc", Instant::now()).await;
+    let answered = common::sent_message(&answer, 900, question["message"].clone());
+    for (i, data) in buttons.iter().enumerate() {
+        api.push(common::button_press(60, data, answered.clone()));
+        let alerts = api
+            .wait_for("answerCallbackQuery", i + 1, WAIT, |b| {
+                b["show_alert"] == true
+            })
+            .await;
+        let alert = alerts[i].body["text"].as_str().unwrap();
+        assert!(alert.contains("older version"), "{data}: {alert}");
+    }
+    assert_eq!(
+        api.served("sendMessage")
+            .iter()
+            .filter(|c| c.body["chat_id"] == 60)
+            .count(),
+        1,
+        "no quote from the new index under the old answer"
+    );
+    bot.signal("TERM");
+    let (status, output) = bot.wait_exit(WAIT).await;
+    assert_eq!(status.code(), Some(0), "{output}");
 }

@@ -53,6 +53,8 @@ pub struct Call {
     pub method: String,
     pub body: Value,
     pub at: Instant,
+    /// When its request had arrived (before any delay on cue); `at` is when it was answered.
+    pub arrived: Instant,
     /// Whether it was answered normally (not with a fault).
     pub served: bool,
 }
@@ -256,6 +258,7 @@ impl FakeApi {
             // teloxide writes method names capitalized (`GetMe`); Telegram ignores the case.
             let method = lower_first(path.rsplit('/').next().unwrap_or(""));
             let body: Value = serde_json::from_slice(&body_bytes).unwrap_or(Value::Null);
+            let arrived = Instant::now();
             let fault = {
                 let mut s = self.state.lock().unwrap();
                 s.requests_seen_paths.push(path.clone());
@@ -277,18 +280,18 @@ impl FakeApi {
                     }
                     return;
                 }
-                Some(Fault::Pass) | None => self.answer(&method, &body).await,
+                Some(Fault::Pass) | None => self.answer(&method, &body, arrived).await,
                 Some(Fault::AcceptThenDrop) => {
-                    let _ = self.answer(&method, &body).await;
+                    let _ = self.answer(&method, &body, arrived).await;
                     return;
                 }
                 Some(Fault::AcceptThenMalformed) => {
-                    let _ = self.answer(&method, &body).await;
+                    let _ = self.answer(&method, &body, arrived).await;
                     fault_response(&Fault::MalformedJson)
                 }
                 Some(Fault::Delay(d)) => {
                     tokio::time::sleep(d).await;
-                    self.answer(&method, &body).await
+                    self.answer(&method, &body, arrived).await
                 }
                 Some(f) => {
                     self.record(&method, body, false);
@@ -302,16 +305,21 @@ impl FakeApi {
     }
 
     fn record(&self, method: &str, body: Value, served: bool) {
+        self.record_arrived(method, body, served, Instant::now());
+    }
+
+    fn record_arrived(&self, method: &str, body: Value, served: bool, arrived: Instant) {
         self.state.lock().unwrap().calls.push(Call {
             method: method.to_string(),
             body,
             at: Instant::now(),
+            arrived,
             served,
         });
         self.changed.notify_waiters();
     }
 
-    async fn answer(&self, method: &str, body: &Value) -> String {
+    async fn answer(&self, method: &str, body: &Value, arrived: Instant) -> String {
         let result = match method {
             "getUpdates" => {
                 let offset = body["offset"].as_i64().unwrap_or(0);
@@ -382,7 +390,7 @@ impl FakeApi {
             }
             _ => json!(true),
         };
-        self.record(method, body.clone(), true);
+        self.record_arrived(method, body.clone(), true, arrived);
         let text = json!({"ok": true, "result": result}).to_string();
         http_response(200, "application/json", &text)
     }
@@ -565,4 +573,57 @@ pub fn sent_message(call: &Call, message_id: i64, question: Value) -> Value {
         "from": bot_user(), "text": call.body["text"],
         "reply_to_message": question,
     })
+}
+
+/// Telegram's limits as a set of sent messages met them, by one clock (when each request
+/// arrived, or when it was answered).
+#[derive(Clone, Copy, Debug)]
+pub struct LimitsSeen {
+    /// The most messages within any one second.
+    pub busiest_second: usize,
+    /// The shortest time between two messages to one chat.
+    pub closest_in_a_chat: Duration,
+    /// The most messages to one group within any one minute.
+    pub busiest_group_minute: usize,
+}
+
+/// Counts [`LimitsSeen`] over `sends` (`sendMessage` calls) by `clock`.
+pub fn limits_seen(sends: &[Call], clock: impl Fn(&Call) -> Instant) -> LimitsSeen {
+    fn most_within(times: &[Instant], window: Duration) -> usize {
+        (0..times.len())
+            .map(|i| {
+                times[i..]
+                    .iter()
+                    .take_while(|&&t| t - times[i] < window)
+                    .count()
+            })
+            .max()
+            .unwrap_or(0)
+    }
+    let mut all: Vec<Instant> = sends.iter().map(&clock).collect();
+    all.sort();
+    let mut per_chat: HashMap<i64, Vec<Instant>> = HashMap::new();
+    for c in sends {
+        per_chat
+            .entry(c.body["chat_id"].as_i64().unwrap())
+            .or_default()
+            .push(clock(c));
+    }
+    let mut closest_in_a_chat = Duration::MAX;
+    let mut busiest_group_minute = 0;
+    for (chat, mut t) in per_chat {
+        t.sort();
+        for w in t.windows(2) {
+            closest_in_a_chat = closest_in_a_chat.min(w[1] - w[0]);
+        }
+        if chat < 0 {
+            busiest_group_minute =
+                busiest_group_minute.max(most_within(&t, Duration::from_secs(60)));
+        }
+    }
+    LimitsSeen {
+        busiest_second: most_within(&all, Duration::from_secs(1)),
+        closest_in_a_chat,
+        busiest_group_minute,
+    }
 }
