@@ -688,7 +688,11 @@ mod tests {
             .join()
         });
         assert!(poisoned.is_err() && library.reloading.is_poisoned());
-        std::fs::write(dir.path().join("b.txt"), "date 2024-01-02 Zinc output fell.").unwrap();
+        std::fs::write(
+            dir.path().join("b.txt"),
+            "date 2024-01-02 Zinc output fell.",
+        )
+        .unwrap();
         let report = library.reload().unwrap();
         assert_eq!(report.added, 1, "{report}");
         assert_eq!(library.reloads(), 1);
