@@ -451,3 +451,30 @@ async fn context_and_more_after_a_reload_say_the_answer_is_out_of_date() {
     let (status, output) = bot.wait_exit(WAIT).await;
     assert_eq!(status.code(), Some(0), "{output}");
 }
+
+/// A webhook left set (by an earlier deployment) makes `getUpdates` answer 409: polling must
+/// remove it first, trying again until it is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_left_set_is_removed_before_polling_even_when_removing_fails_at_first() {
+    let api = FakeApi::start().await;
+    api.set_webhook("https://example.invalid/hook");
+    api.fault("getWebhookInfo", Fault::Drop);
+    api.fault("deleteWebhook", Fault::Status(400, "Bad Request: oops"));
+    let bot = spawn_bot(&api, Some(TOKEN));
+    let text = ask(&api, 1, "Rasht-Astara railway").await;
+    assert!(text.contains("Rasht-Astara"), "{text}");
+    assert_eq!(api.served("deleteWebhook").len(), 1);
+    let conflicts = api
+        .attempts("getUpdates")
+        .iter()
+        .filter(|c| !c.served)
+        .count();
+    assert_eq!(
+        conflicts, 0,
+        "getUpdates was called while the webhook was set"
+    );
+    bot.signal("TERM");
+    let (status, output) = bot.wait_exit(WAIT).await;
+    assert_eq!(status.code(), Some(0), "{output}");
+    assert!(output.contains("cannot remove the webhook"), "{output}");
+}

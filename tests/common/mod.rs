@@ -69,6 +69,8 @@ struct State {
     requests_seen_paths: Vec<String>,
     /// Files the bot may download: file id → (path, bytes).
     files: HashMap<String, (String, Vec<u8>)>,
+    /// The webhook set, if any: `getUpdates` answers 409 while one is, as Telegram's does.
+    webhook: Option<String>,
 }
 
 /// The server. Dropping it does not stop it: it lives as long as the test's runtime.
@@ -134,6 +136,11 @@ impl FakeApi {
             .entry(method.to_string())
             .or_default()
             .push_back(fault);
+    }
+
+    /// Sets a webhook, as a bot deployed elsewhere before would have left it.
+    pub fn set_webhook(&self, url: &str) {
+        self.state.lock().unwrap().webhook = Some(url.to_string());
     }
 
     /// Makes a file downloadable under `file_id` (for documents sent to the bot).
@@ -262,7 +269,14 @@ impl FakeApi {
             let fault = {
                 let mut s = self.state.lock().unwrap();
                 s.requests_seen_paths.push(path.clone());
-                s.faults.get_mut(&method).and_then(VecDeque::pop_front)
+                let conflict = method == "getUpdates" && s.webhook.is_some();
+                match s.faults.get_mut(&method).and_then(VecDeque::pop_front) {
+                    None if conflict => Some(Fault::Status(
+                        409,
+                        "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+                    )),
+                    f => f,
+                }
             };
             let response = match fault {
                 Some(Fault::Drop) => {
@@ -359,7 +373,18 @@ impl FakeApi {
                 }
             }
             "getWebhookInfo" => {
-                json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0})
+                let url = self
+                    .state
+                    .lock()
+                    .unwrap()
+                    .webhook
+                    .clone()
+                    .unwrap_or_default();
+                json!({"url": url, "has_custom_certificate": false, "pending_update_count": 0})
+            }
+            "deleteWebhook" => {
+                self.state.lock().unwrap().webhook = None;
+                json!(true)
             }
             "sendMessage" => {
                 let id = {
