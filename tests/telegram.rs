@@ -880,3 +880,48 @@ async fn buttons_of_an_answer_from_before_a_reload_say_it_is_out_of_date() {
     assert_eq!(bot.api.served("sendMessage").len(), 1);
     bot.stop().await;
 }
+
+/// Anyone can send any 64 bytes as a button press: counts and pages far out of range are
+/// clamped, not used as a search depth or added to (a page of `u32::MAX` overflowed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_button_data_is_clamped() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..25 {
+        std::fs::write(
+            dir.path()
+                .join(format!("2024-02-{:02}-tin-{i}.txt", i % 28 + 1)),
+            format!(
+                "date 2024-02-{:02} Tin output rose {i} percent.",
+                i % 28 + 1
+            ),
+        )
+        .unwrap();
+    }
+    let bot = Bot::start_with(dir.path(), TelegramConfig::default()).await;
+    let question = message(95, 95, 1, "tin output");
+    let answer = bot.reply_in(95, 1, question.clone()).await;
+    let more = buttons(&answer)[0].1.clone();
+    let generation = more.split(':').nth(1).unwrap();
+    let answered = sent_message(&answer, 800, question["message"].clone());
+    // "More" after four thousand million quotes: clamped to the last ones there can be.
+    bot.api.push(button_press(
+        95,
+        &format!("m:{generation}:4294967295"),
+        answered.clone(),
+    ));
+    let reply = text(&bot.reply_in(95, 2, Value::Null).await);
+    assert!(reply.starts_with("No more quotes"), "{reply}");
+    // The last page there could ever be.
+    bot.api.push(button_press(95, "p:0:4294967295", answered));
+    let edits = bot.api.wait_for("editMessageText", 1, WAIT, |_| true).await;
+    let page = edits[0].body["text"].as_str().unwrap();
+    assert!(page.contains("(page 2 of 2)"), "{page}");
+    let labels: Vec<String> = edits[0].body["reply_markup"]["inline_keyboard"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["text"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(labels, ["‹ Newer"]);
+    bot.stop().await;
+}
