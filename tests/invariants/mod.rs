@@ -311,6 +311,17 @@ pub fn check_more(engine: &Engine, question: &str, k: usize) {
     );
 }
 
+/// The fuzzer's input (`fuzz/fuzz_targets/article.rs`) as an article and a question: the bytes
+/// before the first 0xFF (never a byte of UTF-8 text) are the article, those after it the
+/// question, decoded lossily; without a 0xFF the article's text is the question too.
+pub fn split_fuzz_input(bytes: &[u8]) -> (&[u8], String) {
+    let (article, question) = match bytes.iter().position(|&b| b == 0xff) {
+        Some(at) => (&bytes[..at], &bytes[at + 1..]),
+        None => (bytes, bytes),
+    };
+    (article, String::from_utf8_lossy(question).into_owned())
+}
+
 /// The corpus side, from any bytes: `article` parsed as a `.txt` and as a `.md` file (as the
 /// loader parses one; see [`check_parse`]), what parsed indexed together ([`check_index`]),
 /// and `question` asked ([`check_ask`], and [`check_more`] for five answers).
