@@ -13,6 +13,19 @@ use crate::search::strmap::{self, StrMap};
 
 const BUCKET_BITS: u32 = 16;
 
+/// Words longer than this (in characters) take no part in typo matching: no real word is
+/// that long, and a word's neighbourhood costs its length squared — a run of script without
+/// spaces, or `ﷺ` repeated (NFKC makes each one 15 letters), would take an index build or a
+/// question minutes. (At the limit, a word of exactly this length is not found from one a
+/// letter longer.)
+pub const MAX_WORD_CHARS: usize = 64;
+
+/// Whether `word` is too long for typo matching ([`MAX_WORD_CHARS`]).
+#[must_use]
+pub fn too_long(word: &str) -> bool {
+    word.chars().nth(MAX_WORD_CHARS).is_some()
+}
+
 /// The deletion neighbourhoods of a vocabulary.
 #[derive(Clone, Default)]
 pub struct Deletions {
@@ -59,7 +72,7 @@ impl Deletions {
         let mut entries: Vec<(u32, u32)> = Vec::new();
         let mut buf = String::new();
         for (slot, word, _) in vocabulary.iter_slots() {
-            if word.chars().nth(1).is_none() {
+            if word.chars().nth(1).is_none() || too_long(word) {
                 continue;
             }
             for_each_deletion(word, &mut buf, |d| {
@@ -103,6 +116,9 @@ impl Deletions {
     /// were built from) that is exactly one edit from `word`, a swap of neighbours counting
     /// one, each once.
     pub fn within_one(&self, vocabulary: &StrMap, word: &str, mut f: impl FnMut(u32)) {
+        if too_long(word) {
+            return;
+        }
         let mut seen: Vec<u32> = Vec::new();
         let mut check = |slot: u32| {
             if !seen.contains(&slot)
@@ -181,6 +197,26 @@ mod tests {
             ["brain", "gain", "grains", "rain", "train"]
         );
         assert_eq!(near(&v, &d, "xyz"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn words_too_long_take_no_part_and_cost_nothing() {
+        // A quarter of a million characters: its neighbourhood would be 64 GB of hashing.
+        let long = "ab".repeat(1 << 17);
+        let near_long = format!("{long}c");
+        let v = vocabulary(&["grain", &long, &"x".repeat(MAX_WORD_CHARS)]);
+        let d = Deletions::build(&v);
+        assert_eq!(
+            d.slots.len(),
+            5 + 1,
+            "grain's five deletions, x…x's one: {d:?}"
+        );
+        assert_eq!(near(&v, &d, &near_long), Vec::<String>::new());
+        assert_eq!(near(&v, &d, "gran"), ["grain"]);
+        assert_eq!(
+            near(&v, &d, &"x".repeat(MAX_WORD_CHARS - 1)),
+            ["x".repeat(MAX_WORD_CHARS)]
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use fst::IntoStreamer;
 use levenshtein_automata::{DFA, Distance, LevenshteinAutomatonBuilder, SINK_STATE};
 
 use crate::search::analyze;
-use crate::search::deletions::Deletions;
+use crate::search::deletions::{self, Deletions};
 use crate::search::index::{Index, TermId};
 use crate::search::strmap::StrMap;
 
@@ -94,7 +94,8 @@ impl Matcher {
     #[must_use]
     pub fn new(word: &str, max_distance: u8) -> Matcher {
         Matcher {
-            two: max_distance >= 2 && !word.is_empty(),
+            // The automaton takes about 32 KB a character: none for a word too long to match.
+            two: max_distance >= 2 && !word.is_empty() && !deletions::too_long(word),
             word: word.to_string(),
             chars: word.chars().count(),
         }
@@ -257,6 +258,17 @@ mod tests {
             words(candidates(&index, "xoperatoin", 2)),
             Vec::<String>::new()
         );
+    }
+
+    #[test]
+    fn words_too_long_are_not_matched() {
+        let long = "ab".repeat(30_000);
+        let index = index(&format!("Grain {long} end."));
+        // Was: a 60,000-letter question word built a 2 GB automaton.
+        assert!(!Matcher::new(&format!("{long}c"), 2).two);
+        assert!(candidates(&index, &format!("{long}c"), 2).is_empty());
+        assert!(candidates(&index, &long[1..], 2).is_empty());
+        assert_eq!(candidates(&index, "grian", 2)[0].word, "grain");
     }
 
     #[test]
