@@ -84,7 +84,7 @@ impl Impacts {
         let mut n = 0usize;
         let long = bytes.len() > 2 * SKIP_EVERY;
         while pos < bytes.len() {
-            if long && n > 0 && n.is_multiple_of(SKIP_EVERY) {
+            if long && n > 0 && n % SKIP_EVERY == 0 {
                 self.skips.push(Skip {
                     before: sid,
                     pos: pos as u32,
