@@ -16,9 +16,7 @@ use std::sync::Arc;
 use crate::corpus::{self, Article};
 use crate::search::analyze::{self, TokenKind};
 use crate::search::deletions::Deletions;
-use crate::search::impacts::{Cursor, Impacts};
 use crate::search::strmap::{self, IdTable, StrMap};
-use crate::search::varint;
 
 /// Id of a sentence in the index.
 pub type SentenceId = u32;
@@ -56,8 +54,6 @@ pub struct Index {
     titles: Vec<Vec<TermId>>,
     title_offsets: Vec<u32>,
     title_articles: Vec<u32>,
-    /// Bounds, article lists and skip entries for pruning, made from the postings.
-    pub(crate) impacts: Impacts,
     pub(crate) generation: u64,
 }
 
@@ -326,6 +322,30 @@ impl Part {
     }
 }
 
+#[inline]
+fn write_varint(out: &mut Vec<u8>, mut v: u32) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+#[inline]
+fn read_varint(bytes: &[u8], pos: &mut usize) -> u32 {
+    let mut v = 0u32;
+    let mut shift = 0;
+    loop {
+        let b = bytes[*pos];
+        *pos += 1;
+        v |= u32::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            return v;
+        }
+        shift += 7;
+    }
+}
+
 /// The sentences of one term: `(sentence, occurrences)` in increasing sentence order.
 pub struct Postings<'a> {
     bytes: &'a [u8],
@@ -341,9 +361,9 @@ impl Iterator for Postings<'_> {
         if self.pos >= self.bytes.len() {
             return None;
         }
-        let v = varint::read(self.bytes, &mut self.pos);
+        let v = read_varint(self.bytes, &mut self.pos);
         let tf = if v & 1 == 1 {
-            varint::read(self.bytes, &mut self.pos)
+            read_varint(self.bytes, &mut self.pos)
         } else {
             1
         };
@@ -386,12 +406,11 @@ impl Index {
         let analyzed = start.elapsed();
         let index = Index::merge(articles, first_sentence, sentence_article, parts);
         log::debug!(
-            "indexed {} sentences: analysed in {analyzed:?}, merged in {:?}; {} terms, postings {} KB + pruning data {} KB, surfaces {} KB + FST {} KB + deletions {} KB, stems {} KB",
+            "indexed {} sentences: analysed in {analyzed:?}, merged in {:?}; {} terms, postings {} KB, surfaces {} KB + FST {} KB + deletions {} KB, stems {} KB",
             index.sentence_count(),
             start.elapsed() - analyzed,
             index.terms.len(),
             index.postings.len() / 1024,
-            index.impacts.memory() / 1024,
             index.surface_ids.memory() / 1024,
             index.surfaces.as_fst().as_bytes().len() / 1024,
             index.deletions.memory() / 1024,
@@ -463,9 +482,9 @@ impl Index {
                     scratch.clear();
                     term.copy_to(&part.arena, &mut scratch);
                     let mut pos = 0;
-                    let v = varint::read(&scratch, &mut pos);
+                    let v = read_varint(&scratch, &mut pos);
                     let mut rewritten = Vec::new();
-                    varint::write(&mut rewritten, (((v >> 1) - prev) << 1) | (v & 1));
+                    write_varint(&mut rewritten, (((v >> 1) - prev) << 1) | (v & 1));
                     total -= pos - rewritten.len();
                 }
                 last = Some(term.last_sentence);
@@ -499,8 +518,8 @@ impl Index {
                             scratch.clear();
                             term.copy_to(&part.arena, &mut scratch);
                             let mut pos = 0;
-                            let v = varint::read(&scratch, &mut pos);
-                            varint::write(&mut buf, (((v >> 1) - prev) << 1) | (v & 1));
+                            let v = read_varint(&scratch, &mut pos);
+                            write_varint(&mut buf, (((v >> 1) - prev) << 1) | (v & 1));
                             buf.extend_from_slice(&scratch[pos..]);
                         }
                     }
@@ -567,12 +586,6 @@ impl Index {
         drop(keys);
         let (title_offsets, title_articles) = invert(&titles, n_terms);
         let avg_sentence_len = average_len(&sentence_len);
-        let impacts = Impacts::build(
-            &postings,
-            &postings_offsets,
-            &sentence_article,
-            &sentence_len,
-        );
 
         Index {
             articles,
@@ -590,7 +603,6 @@ impl Index {
             titles,
             title_offsets,
             title_articles,
-            impacts,
             generation,
         }
     }
@@ -685,9 +697,9 @@ impl Index {
                 let mut last = 0;
                 let mut last_article = u32::MAX;
                 let mut write = |sid: SentenceId, tf: u32, out: &mut Vec<u8>| {
-                    varint::write(out, ((sid - last) << 1) | u32::from(tf > 1));
+                    write_varint(out, ((sid - last) << 1) | u32::from(tf > 1));
                     if tf > 1 {
-                        varint::write(out, tf);
+                        write_varint(out, tf);
                     }
                     last = sid;
                     info.df += 1;
@@ -780,12 +792,6 @@ impl Index {
         let generation = fingerprint(&articles);
         let (title_offsets, title_articles) = invert(&titles, n_terms);
         let avg_sentence_len = average_len(&sentence_len);
-        let impacts = Impacts::build(
-            &postings,
-            &postings_offsets,
-            &sentence_article,
-            &sentence_len,
-        );
         let index = Index {
             articles,
             first_sentence,
@@ -802,7 +808,6 @@ impl Index {
             titles,
             title_offsets,
             title_articles,
-            impacts,
             generation,
         };
         log::debug!(
@@ -865,15 +870,6 @@ impl Index {
             pos: 0,
             last: 0,
         }
-    }
-
-    /// A cursor over the sentences containing a term that can skip ahead.
-    pub(crate) fn cursor(&self, term: TermId) -> Cursor<'_> {
-        let t = term as usize;
-        self.impacts.cursor(
-            t,
-            &self.postings[self.postings_offsets[t]..self.postings_offsets[t + 1]],
-        )
     }
 
     /// The articles whose title contains a term.

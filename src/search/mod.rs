@@ -13,12 +13,10 @@ pub mod analyze;
 pub mod deletions;
 pub mod families;
 pub mod fuzzy;
-mod impacts;
 pub mod index;
 pub mod rerank;
 mod stopwords;
 pub mod strmap;
-mod varint;
 mod weights;
 
 use std::cell::RefCell;
@@ -260,54 +258,27 @@ impl Index {
     }
 
     /// The `k` best sentences for the analyzed question, best first. Only sentences sharing
-    /// at least one (possibly mistyped) word with the question are scored at all, and of
-    /// those only the ones that can still reach the `k` best are scored in full (see
-    /// [`Index::score_into`]): the result is exactly that of scoring every one.
+    /// at least one (possibly mistyped) word with the question are scored at all.
     #[must_use]
     pub fn search(&self, words: &[QueryWord], k: usize, model: &Model) -> Vec<Hit> {
-        self.search_pruned(words, k, model, true)
-    }
-
-    fn search_pruned(&self, words: &[QueryWord], k: usize, model: &Model, prune: bool) -> Vec<Hit> {
         if k == 0 || words.iter().all(|w| w.alternatives.is_empty()) {
             return Vec::new();
         }
         SCRATCH.with(|s| {
             let mut s = s.borrow_mut();
             s.prepare(self.sentence_count(), self.articles.len());
-            let hits = self.score_into(&mut s, words, k, model, prune);
+            let hits = self.score_into(&mut s, words, k, model);
             s.clear();
             hits
         })
     }
 
-    /// Scores the question's sentences into `s` and returns the `k` best.
-    ///
-    /// A sentence's score is the BM25 weight of each question word it has (by the word's first
-    /// alternative it has), over `total_idf`, plus its article's evidence (the question words
-    /// in the article's text and title). It is computed in three steps, so that the common
-    /// words of a question cost little (MaxScore, as search engines prune):
-    ///
-    /// 1. The evidence of every article, exactly, from the terms' article lists: small next
-    ///    to their sentence lists.
-    /// 2. The words from the highest possible contribution down (rare words first), each
-    ///    scanned in full. Before each, when the `k` best lower bounds so far (the partial
-    ///    scores: contributions are never negative) are all above what any sentence not yet
-    ///    seen could reach — the bounds of the words left plus the best article evidence —
-    ///    no new sentence can make the `k` best: step 3 takes over.
-    /// 3. The sentences in hand that can still make it are looked up in the lists of the
-    ///    words left, jumping over the rest of those lists by their skip entries.
-    ///
-    /// Every sentence that ends in the `k` best gets every contribution, in the same order as
-    /// without pruning, so scores and ties are bit for bit those of scoring everything
-    /// (`prune = false`, which the tests compare on many questions).
     fn score_into(
         &self,
         s: &mut Scratch,
         words: &[QueryWord],
         k: usize,
         model: &Model,
-        prune: bool,
     ) -> Vec<Hit> {
         let Model {
             k1,
@@ -323,15 +294,26 @@ impl Index {
             .map(|w| w.article_idf)
             .sum::<f32>()
             .max(f32::EPSILON);
-
-        // 1. Article evidence, in question order; a word counts once per article, by its
-        //    first alternative the article has.
         for (wi, word) in words.iter().enumerate() {
             let mark = wi as u16 + 1;
             for alt in &word.alternatives {
+                let sidf = self.sentence_idf(alt.term) * alt.weight * word.focus;
                 let aidf = self.article_idf(alt.term) * alt.weight * word.focus;
-                for a in self.impacts.articles(alt.term as usize) {
-                    let a = a as usize;
+                for (sid, tf) in self.postings(alt.term) {
+                    let i = sid as usize;
+                    // A sentence counts each question word once, by its best alternative.
+                    if s.sentence_mark[i] == mark {
+                        continue;
+                    }
+                    if s.sentence_mark[i] == 0 {
+                        s.touched.push(sid);
+                    }
+                    s.sentence_mark[i] = mark;
+                    let tf = tf as f32;
+                    let len = f32::from(self.sentence_len[i]);
+                    let norm = k1 * (1.0 - b + b * len / avg);
+                    s.sentence_score[i] += sidf * tf / (tf + norm);
+                    let a = self.sentence_article[i] as usize;
                     if s.article_mark[a] != mark {
                         if s.article_mark[a] == 0 && s.title_mark[a] == 0 {
                             s.touched_articles.push(a as u32);
@@ -352,118 +334,8 @@ impl Index {
                 }
             }
         }
-        let evidence = |s: &Scratch, a: usize| {
-            (article_weight * s.article_score[a] + title_weight * s.title_score[a])
-                / total_article_idf
-        };
-        let best_evidence = s
-            .touched_articles
-            .iter()
-            .map(|&a| evidence(s, a as usize))
-            .fold(0.0f32, f32::max);
-
-        // 2. Words by the most they can add to a sentence's score, highest first.
-        let sidf = |word: &QueryWord, alt: &Alternative| {
-            self.sentence_idf(alt.term) * alt.weight * word.focus
-        };
-        let bound: Vec<f32> = words
-            .iter()
-            .map(|w| {
-                w.alternatives
-                    .iter()
-                    .map(|alt| {
-                        sidf(w, alt) * self.impacts.saturation_bound(alt.term as usize, k1, b, avg)
-                    })
-                    .fold(0.0f32, f32::max)
-                    / total_idf
-            })
-            .collect();
-        let mut order: Vec<usize> = (0..words.len()).collect();
-        order.sort_by(|&x, &y| bound[y].total_cmp(&bound[x]).then(x.cmp(&y)));
-        // What the words from each place in `order` on can add at most.
-        let mut left = vec![0.0f32; order.len() + 1];
-        for i in (0..order.len()).rev() {
-            left[i] = left[i + 1] + bound[order[i]];
-        }
-        let contribution = |sidf: f32, sid: usize, tf: u32| {
-            let tf = tf as f32;
-            let len = f32::from(self.sentence_len[sid]);
-            sidf * tf / (tf + k1 * (1.0 - b + b * len / avg))
-        };
-        let lower_bound = |s: &Scratch, sid: SentenceId| {
-            s.sentence_score[sid as usize] / total_idf
-                + evidence(s, self.sentence_article[sid as usize] as usize)
-        };
-        let mut pruned_from = None;
-        for (at, &wi) in order.iter().enumerate() {
-            if prune && at > 0 && s.touched.len() >= k {
-                let theta = s.kth_best(k, |s, sid| lower_bound(s, sid));
-                if left[at] + best_evidence < theta - margin(theta) {
-                    pruned_from = Some((at, theta));
-                    s.pruned += 1;
-                    break;
-                }
-            }
-            let mark = wi as u16 + 1;
-            let word = &words[wi];
-            for alt in &word.alternatives {
-                let sidf = sidf(word, alt);
-                for (sid, tf) in self.postings(alt.term) {
-                    let i = sid as usize;
-                    // A sentence counts each question word once, by its first alternative.
-                    if s.sentence_mark[i] == mark {
-                        continue;
-                    }
-                    if s.sentence_mark[i] == 0 {
-                        s.touched.push(sid);
-                    }
-                    s.sentence_mark[i] = mark;
-                    s.sentence_score[i] += contribution(sidf, i, tf);
-                }
-            }
-        }
-
-        // 3. The candidates that can still make the k best, looked up in the words left.
-        let mut candidates = std::mem::take(&mut s.candidates);
-        candidates.clear();
-        match pruned_from {
-            None => candidates.extend_from_slice(&s.touched),
-            Some((from, theta)) => {
-                let floor = theta - margin(theta);
-                candidates.extend(
-                    s.touched
-                        .iter()
-                        .copied()
-                        .filter(|&sid| lower_bound(s, sid) + left[from] >= floor),
-                );
-                candidates.sort_unstable();
-                for &wi in &order[from..] {
-                    let mark = wi as u16 + 1;
-                    let word = &words[wi];
-                    for alt in &word.alternatives {
-                        let sidf = sidf(word, alt);
-                        let mut cursor = self.cursor(alt.term);
-                        for &sid in &candidates {
-                            let i = sid as usize;
-                            if s.sentence_mark[i] == mark {
-                                continue;
-                            }
-                            match cursor.seek(sid) {
-                                Some((found, tf)) if found == sid => {
-                                    s.sentence_mark[i] = mark;
-                                    s.sentence_score[i] += contribution(sidf, i, tf);
-                                }
-                                Some(_) => {}
-                                None => break,
-                            }
-                        }
-                    }
-                }
-            }
-        }
-
         let mut heap: BinaryHeap<Ranked> = BinaryHeap::with_capacity(k + 1);
-        for &sid in &candidates {
+        for &sid in &s.touched {
             let i = sid as usize;
             let a = self.sentence_article[i] as usize;
             let score = s.sentence_score[i] / total_idf
@@ -479,7 +351,6 @@ impl Index {
                 heap.push(r);
             }
         }
-        s.candidates = candidates;
         let mut ranked = heap.into_vec();
         ranked.sort();
         ranked
@@ -497,13 +368,6 @@ impl Index {
             })
             .collect()
     }
-}
-
-/// How far below the `k`-th best lower bound a sentence's upper bound must stay to be passed
-/// over: bounds and scores are sums of the same terms in another order, so they may differ in
-/// the last bits; this keeps every sentence that rounding could let in.
-fn margin(theta: f32) -> f32 {
-    1e-4 * theta.abs().max(1.0)
 }
 
 /// A candidate in the top-k heap. `Less` means better: higher score, then lower id (the
@@ -549,26 +413,9 @@ struct Scratch {
     article_mark: Vec<u16>,
     title_mark: Vec<u16>,
     touched_articles: Vec<u32>,
-    /// The sentences scored in full (reused).
-    candidates: Vec<SentenceId>,
-    /// Lower bounds, for finding the `k`-th best (reused).
-    bounds: Vec<f32>,
-    /// Searches that passed over postings (for the tests, which must see pruning happen).
-    pruned: usize,
 }
 
 impl Scratch {
-    /// The `k`-th largest of `value` over the touched sentences (there are at least `k`).
-    fn kth_best(&mut self, k: usize, value: impl Fn(&Scratch, SentenceId) -> f32) -> f32 {
-        let mut bounds = std::mem::take(&mut self.bounds);
-        bounds.clear();
-        bounds.extend(self.touched.iter().map(|&sid| value(self, sid)));
-        let (_, kth, _) = bounds.select_nth_unstable_by(k - 1, |x, y| y.total_cmp(x));
-        let kth = *kth;
-        self.bounds = bounds;
-        kth
-    }
-
     fn prepare(&mut self, sentences: usize, articles: usize) {
         if self.sentence_score.len() < sentences {
             self.sentence_score.resize(sentences, 0.0);
@@ -774,52 +621,6 @@ mod tests {
         assert!(
             words.iter().any(|w| w.text == "grain"),
             "the known word is the most informative"
-        );
-    }
-
-    /// Pruning changes nothing: on a corpus with natural word frequencies (Zipf) and questions
-    /// of common and rare words, with and without typos, the pruned search returns exactly the
-    /// hits of scoring every sentence, scores and order included — and it did prune.
-    #[test]
-    fn pruned_search_equals_exhaustive_search() {
-        let corpus = crate::synth::generate(30_000, 20, 11);
-        let articles: Vec<Article> = corpus
-            .files
-            .iter()
-            .map(|(name, text)| Article::parse(Path::new(name), text.as_bytes()).unwrap().0)
-            .collect();
-        let index = Index::build(articles);
-        let config = SearchConfig::default();
-        let model = &config.model;
-        let mut rng = crate::synth::Rng::new(5);
-        let mut questions: Vec<String> = corpus
-            .questions
-            .iter()
-            .flat_map(|q| [q.text.clone(), q.with_typos.clone()])
-            .collect();
-        // Words of random sentences: mostly common ones, as real questions have.
-        for _ in 0..400 {
-            let sid = rng.below(index.sentence_count()) as SentenceId;
-            let words: Vec<&str> = index.sentence_text(sid).split_whitespace().collect();
-            let n = 1 + rng.below(6.min(words.len()));
-            let start = rng.below(words.len() + 1 - n);
-            questions.push(words[start..start + n].join(" "));
-        }
-        let before = SCRATCH.with(|s| s.borrow().pruned);
-        let mut compared = 0;
-        for q in &questions {
-            let words = index.analyze_question(q, &config);
-            for k in [1, 5, 30] {
-                let pruned = index.search_pruned(&words, k, model, true);
-                let all = index.search_pruned(&words, k, model, false);
-                assert_eq!(pruned, all, "{q:?}, k = {k}");
-                compared += 1;
-            }
-        }
-        let pruned = SCRATCH.with(|s| s.borrow().pruned) - before;
-        assert!(
-            pruned * 5 >= compared,
-            "only {pruned} of {compared} searches pruned"
         );
     }
 }
