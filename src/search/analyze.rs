@@ -235,15 +235,42 @@ pub fn normalize_append(surface: &str, out: &mut String) {
     }
 }
 
+/// The longest a word may be, in bytes, as written and once normalized. A longer token — a
+/// run of a script written without spaces, a line of `ﷺ` (NFKC makes each one 15 letters) — is
+/// no word anyone asks for, and one such token of a megabyte cost the vocabulary's FST seconds
+/// and hundreds of megabytes to build (and its normalization a third of a second).
+pub const MAX_WORD_BYTES: usize = 256;
+
+/// Whether a token, as written, may be a word: not longer than [`MAX_WORD_BYTES`] (checked
+/// before normalizing it, which would cost its length).
+#[must_use]
+#[inline]
+pub fn may_be_word(surface: &str) -> bool {
+    surface.len() <= MAX_WORD_BYTES
+}
+
+/// Whether a normalized token is a word: not empty (see [`words`]) and not longer than
+/// [`MAX_WORD_BYTES`].
+#[must_use]
+#[inline]
+pub fn is_word(normalized: &str) -> bool {
+    !normalized.is_empty() && normalized.len() <= MAX_WORD_BYTES
+}
+
 /// Calls `f` with every word of `text` — a token and its normalized form — in the order of
 /// [`tokenize`]. A token that normalizes to nothing (a tatweel standing alone, a lone Arabic
 /// vowel sign or small letter: characters that count as letters but are dropped by
-/// [`normalize`]) is not a word, so no caller ever sees an empty one.
+/// [`normalize`]) is not a word, so no caller ever sees an empty one; nor is one longer than
+/// [`MAX_WORD_BYTES`].
 pub fn words(text: &str, mut f: impl FnMut(Token, &str)) {
     let mut buf = String::new();
     tokenize(text, |tok| {
-        normalize(&text[tok.start..tok.end], &mut buf);
-        if !buf.is_empty() {
+        let surface = &text[tok.start..tok.end];
+        if !may_be_word(surface) {
+            return;
+        }
+        normalize(surface, &mut buf);
+        if is_word(&buf) {
             f(tok, &buf);
         }
     });
@@ -494,6 +521,18 @@ mod tests {
             super::words(text, |_, w| seen.push(w.to_string()));
             assert_eq!(seen, ["grain", "exports"], "{text:?}");
         }
+    }
+
+    #[test]
+    fn tokens_too_long_are_not_words() {
+        // 300 bytes as written; and 30 bytes that normalize to 300 (each ﷺ is 15 letters).
+        let long = "a".repeat(300);
+        let ligatures = "\u{fdfa}".repeat(10);
+        let max = "b".repeat(MAX_WORD_BYTES);
+        let text = format!("grain {long} {ligatures} {max} exports");
+        let mut seen = Vec::new();
+        super::words(&text, |_, w| seen.push(w.to_string()));
+        assert_eq!(seen, ["grain", max.as_str(), "exports"]);
     }
 
     #[test]

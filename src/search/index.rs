@@ -234,11 +234,16 @@ impl Part {
                 words.clear();
                 tokens.clear();
                 analyze::tokenize(text, |tok| {
+                    let surface = &text[tok.start..tok.end];
+                    if !analyze::may_be_word(surface) {
+                        return;
+                    }
                     let start = words.len();
-                    analyze::normalize_append(&text[tok.start..tok.end], &mut words);
-                    // A token that normalizes to nothing is no word (see `analyze::words`,
+                    analyze::normalize_append(surface, &mut words);
+                    // A token that normalizes to nothing, or to too much, is no word (see `analyze::words`,
                     // which this loop inlines to reuse one buffer for the whole sentence).
-                    if words.len() == start {
+                    if !analyze::is_word(&words[start..]) {
+                        words.truncate(start);
                         return;
                     }
                     // Function words, four in ten of a text, are answered by a small set

@@ -110,8 +110,12 @@ impl Index {
             if tok.kind == TokenKind::Joined {
                 return;
             }
-            analyze::normalize(&question[tok.start..tok.end], &mut buf);
-            if buf.is_empty() {
+            let surface = &question[tok.start..tok.end];
+            if !analyze::may_be_word(surface) {
+                return;
+            }
+            analyze::normalize(surface, &mut buf);
+            if !analyze::is_word(&buf) {
                 return;
             }
             if tok.kind == TokenKind::Word {
