@@ -330,17 +330,20 @@ async fn a_message_the_server_may_have_taken_is_sent_again_a_duplicate_never_a_l
     let bot = spawn_bot(&api);
     api.wait_for("getMe", 1, WAIT, |_| true).await;
     // One question at a time, each meeting one fault on its first attempt; the next comes
-    // once no attempt was made for two seconds (the first retry comes after half a second).
+    // once the chat got a reply and then no attempt was made for three seconds (a retry comes
+    // after half a second).
     let chats = send_faults.len() as i64;
     for (chat, fault) in (1..=chats).zip(send_faults.iter().cloned()) {
         api.fault("sendMessage", fault);
         api.push(message(chat, chat, 7, "Rasht-Astara railway"));
+        api.wait_for("sendMessage", 1, WAIT, |b| b["chat_id"] == chat)
+            .await;
         let deadline = Instant::now() + WAIT;
-        let mut seen = 0;
+        let mut seen = api.attempts("sendMessage").len();
         loop {
-            tokio::time::sleep(Duration::from_secs(2)).await;
+            tokio::time::sleep(Duration::from_secs(3)).await;
             let now = api.attempts("sendMessage").len();
-            if now > 0 && now == seen {
+            if now == seen {
                 break;
             }
             assert!(Instant::now() < deadline, "chat {chat} never settled");

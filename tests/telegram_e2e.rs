@@ -376,8 +376,9 @@ async fn questions_are_answered_while_set_my_commands_keeps_failing() {
     let first_answer = start.elapsed();
     assert!(text.contains("Rasht-Astara"), "{text}");
     let tries = api.attempts("setMyCommands").len();
+    // Before, the first answer came only after all of setMyCommands' tries had failed.
     assert!(
-        tries <= 1,
+        tries < quotebot::telegram::retry::ATTEMPTS as usize,
         "answered only after {tries} tries of setMyCommands"
     );
     // It goes on trying in the background.

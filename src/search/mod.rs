@@ -104,49 +104,40 @@ impl Index {
     pub fn analyze_question(&self, question: &str, config: &SearchConfig) -> Vec<QueryWord> {
         let mut seen: FxHashSet<String> = FxHashSet::default();
         let mut words = Vec::new();
-        let mut buf = String::new();
         let (mut framed, mut topic, mut after_how) = (false, false, false);
-        analyze::tokenize(question, |tok| {
+        analyze::words(question, |tok, buf| {
             if tok.kind == TokenKind::Joined {
                 return;
             }
-            let surface = &question[tok.start..tok.end];
-            if !analyze::may_be_word(surface) {
-                return;
-            }
-            analyze::normalize(surface, &mut buf);
-            if !analyze::is_word(&buf) {
-                return;
-            }
             if tok.kind == TokenKind::Word {
-                if framed && matches!(buf.as_str(), "about" | "on" | "regarding" | "concerning") {
+                if framed && matches!(buf, "about" | "on" | "regarding" | "concerning") {
                     topic = true;
                 }
                 // "how long", "how many": the question's kind, not its subject.
                 if after_how
                     && analyze::DEGREE_WORDS
                         .iter()
-                        .any(|d| rerank::same_or_typo(&buf, d))
+                        .any(|d| rerank::same_or_typo(buf, d))
                 {
                     after_how = false;
                     return;
                 }
                 after_how = buf == "how";
-                if analyze::is_question_framing(&buf) {
+                if analyze::is_question_framing(buf) {
                     framed = true;
                     return;
                 }
-                if analyze::is_stop_word(&buf) {
+                if analyze::is_stop_word(buf) {
                     return;
                 }
             }
             let key = if tok.kind == TokenKind::Word {
-                analyze::stem(&buf).into_owned()
+                analyze::stem(buf).into_owned()
             } else {
-                buf.clone()
+                buf.to_string()
             };
             if seen.insert(key.clone()) {
-                words.push((buf.clone(), key, if topic { FOCUS } else { 1.0 }));
+                words.push((buf.to_string(), key, if topic { FOCUS } else { 1.0 }));
             }
         });
         // A word no article has counts as much as the rarest word that one has: it may be

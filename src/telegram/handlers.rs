@@ -126,12 +126,6 @@ impl Shared {
 #[derive(Clone, Debug)]
 struct Asked(String);
 
-/// The handler tree: [`routes`], [`contained`].
-#[must_use]
-pub fn schema() -> UpdateHandler<HandlerError> {
-    contained(routes())
-}
-
 /// `handler` with a panic while it handles one update contained: the panic is logged with the
 /// update's id, the user gets a short apology, and the update counts as handled.
 ///
@@ -201,9 +195,9 @@ async fn apologize(deps: &DependencyMap, panic: &str) {
     }
 }
 
-/// The handler tree's routes, by kind of update.
+/// The handler tree, by kind of update. [`super::run`] runs it [`contained`].
 #[must_use]
-pub fn routes() -> UpdateHandler<HandlerError> {
+pub fn schema() -> UpdateHandler<HandlerError> {
     dptree::entry()
         .branch(Update::filter_message().chain(message_tree()))
         .branch(Update::filter_edited_message().chain(message_tree()))
@@ -357,7 +351,7 @@ async fn on_admin_command(
     match cmd {
         AdminCommand::Reload => {
             let library = Arc::clone(&shared.library);
-            let result = tokio::task::spawn_blocking(move || library.reload()).await?;
+            let result = blocking(move || library.reload()).await?;
             let text = match result {
                 Ok(report) => {
                     log::info!("reloaded by an admin: {report}");
@@ -394,7 +388,7 @@ async fn on_document(bot: Tg, msg: Message, shared: Arc<Shared>) -> HandlerResul
     let mut bytes = Vec::new();
     bot.download_file(&file.path, &mut bytes).await?;
     let library = Arc::clone(&shared.library);
-    let outcome = tokio::task::spawn_blocking(move || library.add_document(&name, &bytes)).await?;
+    let outcome = blocking(move || library.add_document(&name, &bytes)).await?;
     let text = match &outcome {
         Ok(added) => {
             log::info!("an admin added {}", added.saved_as);
@@ -404,6 +398,18 @@ async fn on_document(bot: Tg, msg: Message, shared: Arc<Shared>) -> HandlerResul
     };
     reply(&bot, &msg, &text, None).await?;
     Ok(())
+}
+
+/// `f` on a thread for blocking work. A panic there goes on in the handler, so that
+/// [`contained`] logs it with the update and apologizes, as for any other.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, HandlerError> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(v) => Ok(v),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn on_question(bot: Tg, msg: Message, asked: Asked, shared: Arc<Shared>) -> HandlerResult {
@@ -655,6 +661,38 @@ mod tests {
             "what about grain"
         );
         assert_eq!(question_text("/ask", me), "");
+    }
+
+    /// The buttons carry the generation of the answer they are under, whatever index is
+    /// loaded by the time they are made (a reload may come between answering and replying).
+    #[test]
+    fn buttons_carry_the_answers_generation() {
+        let answer = Answer {
+            quote: "Tin output rose.".into(),
+            title: "Tin".into(),
+            date: None,
+            path: "corpus/tin.txt".into(),
+            source: None,
+            score: 1.0,
+            highlights: Vec::new(),
+            sentence: 3,
+            generation: 0xabc,
+        };
+        let k = keyboard(&answer, 1, None);
+        let data: Vec<String> = k.inline_keyboard[0]
+            .iter()
+            .map(|b| match &b.kind {
+                teloxide::types::InlineKeyboardButtonKind::CallbackData(d) => d.clone(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(data, ["m:abc:1", "c:abc:3"]);
+        let last = keyboard(&answer, MAX_SHOWN as usize, None);
+        assert_eq!(
+            last.inline_keyboard[0].len(),
+            1,
+            "no More after {MAX_SHOWN}"
+        );
     }
 
     #[test]

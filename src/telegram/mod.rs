@@ -135,8 +135,8 @@ pub async fn run(
     run_with(bot, library, config, schema(), shutdown).await
 }
 
-/// [`run`] with another handler tree (the tests add one that panics, wrapped in
-/// [`handlers::contained`]).
+/// [`run`] with another handler tree (the tests add one that panics), run
+/// [`handlers::contained`] as the bot's own.
 pub async fn run_with(
     bot: Bot,
     library: Arc<Library>,
@@ -172,7 +172,8 @@ pub async fn run_with(
     match tokio::task::spawn_blocking(move || catch_up.reload()).await {
         Ok(Ok(r)) if !r.unchanged() => log::info!("corpus reloaded: {r}"),
         Ok(Err(e)) => log::warn!("reading the articles folder again failed: {e}"),
-        _ => {}
+        Err(e) => log::error!("reading the articles folder again failed: {e}"),
+        Ok(Ok(_)) => {}
     }
     let commands = tokio::spawn(register_commands(bot.clone(), config.clone()));
     tokio::select! {
@@ -192,7 +193,7 @@ pub async fn run_with(
         .backoff_strategy(backoff)
         .build();
     let shared = Arc::new(Shared { library, config });
-    let mut dispatcher = Dispatcher::builder(bot, handler)
+    let mut dispatcher = Dispatcher::builder(bot, handlers::contained(handler))
         .dependencies(dptree::deps![shared, tg])
         .default_handler(|_| async {})
         .error_handler(Arc::new(|e: handlers::HandlerError| async move {
