@@ -39,15 +39,24 @@ impl Bot {
         config: TelegramConfig,
         handler: UpdateHandler<HandlerError>,
     ) -> Bot {
-        let _ = env_logger::builder().is_test(true).try_init();
-        let api = FakeApi::start().await;
         let (library, problems) = Library::open(corpus, SearchConfig::default()).unwrap();
         assert!(problems.is_empty(), "{problems:?}");
+        Bot::start_library(Arc::new(library), config, handler).await
+    }
+
+    /// The bot over `library` (which the test may reload), with `handler`.
+    async fn start_library(
+        library: Arc<Library>,
+        config: TelegramConfig,
+        handler: UpdateHandler<HandlerError>,
+    ) -> Bot {
+        let _ = env_logger::builder().is_test(true).try_init();
+        let api = FakeApi::start().await;
         let bot = quotebot::telegram::bot(TOKEN, Some(api.url().parse().unwrap()));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(quotebot::telegram::run_with(
             bot,
-            Arc::new(library),
+            library,
             config,
             handler,
             async move {
@@ -831,25 +840,14 @@ async fn buttons_of_an_answer_from_before_a_reload_say_it_is_out_of_date() {
         "date 2024-01-01\n\nTin output rose in Bolivia. Tin exports rose too. Tin prices fell. Tin mines hired more.",
     )
     .unwrap();
-    let (library, _) = Library::open(tmp.path(), quotebot::SearchConfig::default()).unwrap();
+    let (library, _) = Library::open(tmp.path(), SearchConfig::default()).unwrap();
     let library = Arc::new(library);
-    let _ = env_logger::builder().is_test(true).try_init();
-    let api = FakeApi::start().await;
-    let tg = quotebot::telegram::bot(TOKEN, Some(api.url().parse().unwrap()));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(quotebot::telegram::run(
-        tg,
+    let bot = Bot::start_library(
         Arc::clone(&library),
         TelegramConfig::default(),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
-    let bot = Bot {
-        api,
-        stop: Some(stop),
-        task,
-    };
+        quotebot::telegram::schema(),
+    )
+    .await;
     let question = message(60, 60, 7, "tin output");
     let answer = bot.reply_in(60, 1, question.clone()).await;
     let b = buttons(&answer);
