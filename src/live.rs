@@ -210,6 +210,13 @@ impl Library {
         ))
     }
 
+    /// What was read from the folder. A panic while it was held (a bug) poisons the lock;
+    /// the state is file stamps, at worst read again, so it is taken back rather than making
+    /// every later reload panic too.
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// The engine answering from the corpus.
     #[must_use]
     pub fn engine(&self) -> &Arc<Engine> {
@@ -225,19 +232,13 @@ impl Library {
     /// When the corpus was last read.
     #[must_use]
     pub fn last_reload(&self) -> Option<SystemTime> {
-        self.state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .last_reload
+        self.state().last_reload
     }
 
     /// How many reloads changed something since the start.
     #[must_use]
     pub fn reloads(&self) -> u64 {
-        self.state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .reloads
+        self.state().reloads
     }
 
     /// Reads what changed in the folder and swaps the new index in. Fails only when the
@@ -253,7 +254,7 @@ impl Library {
         let files = corpus::list_files(&self.dir)?;
         let mut report = Report::default();
         let (to_read, removed): (Vec<(PathBuf, Stamp)>, Vec<PathBuf>) = {
-            let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            let state = self.state();
             let present: HashSet<&PathBuf> = files.iter().collect();
             let mut to_read = Vec::new();
             for path in &files {
@@ -278,7 +279,7 @@ impl Library {
         let mut added_articles = Vec::new();
         let mut gone: HashSet<PathBuf> = removed.iter().cloned().collect();
         {
-            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut state = self.state();
             for ((path, now), result) in to_read.into_iter().zip(read) {
                 let was_known = state.files.contains_key(&path);
                 match result {
@@ -340,13 +341,10 @@ impl Library {
             };
             drop(old);
             self.engine.replace(index);
-            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut state = self.state();
             state.reloads += 1;
         }
-        self.state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .last_reload = Some(SystemTime::now());
+        self.state().last_reload = Some(SystemTime::now());
         let index = self.engine.index();
         report.articles = index.articles().len();
         report.sentences = index.sentence_count();
@@ -360,7 +358,7 @@ impl Library {
         let h = text_fingerprint(text);
         let index = self.engine.index();
         let words: Vec<&str> = text.split_whitespace().collect();
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = self.state();
         index
             .articles()
             .iter()

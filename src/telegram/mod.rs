@@ -75,6 +75,15 @@ fn telegram_error(e: &RequestError) -> Error {
     }
 }
 
+/// After the `failures`-th failure in a row of a start-up request that must succeed: says
+/// `what` failed and why, and waits [`backoff`] before the next try.
+async fn pause_after(what: &str, e: &RequestError, failures: &mut u32) {
+    let pause = backoff(*failures);
+    log::warn!("{what} ({}); trying again in {pause:?}", describe(e));
+    tokio::time::sleep(pause).await;
+    *failures = failures.saturating_add(1);
+}
+
 /// `getMe`, retried until it answers or the token is refused.
 async fn wait_for_me(bot: &Bot) -> Result<Me> {
     let mut failures = 0;
@@ -84,15 +93,7 @@ async fn wait_for_me(bot: &Bot) -> Result<Me> {
             Err(RequestError::Api(ApiError::InvalidToken)) => {
                 return Err(Error::TelegramAuth);
             }
-            Err(e) => {
-                let pause = backoff(failures);
-                log::warn!(
-                    "cannot reach the Telegram Bot API ({}); trying again in {pause:?}",
-                    describe(&e)
-                );
-                tokio::time::sleep(pause).await;
-                failures = failures.saturating_add(1);
-            }
+            Err(e) => pause_after("cannot reach the Telegram Bot API", &e, &mut failures).await,
         }
     }
 }
@@ -111,15 +112,7 @@ async fn remove_webhook(bot: &Bot) {
                 log::info!("removed the webhook that was set, to poll for updates");
                 return;
             }
-            Err(e) => {
-                let pause = backoff(failures);
-                log::warn!(
-                    "cannot remove the webhook ({}); trying again in {pause:?}",
-                    describe(&e)
-                );
-                tokio::time::sleep(pause).await;
-                failures = failures.saturating_add(1);
-            }
+            Err(e) => pause_after("cannot remove the webhook", &e, &mut failures).await,
         }
     }
 }
