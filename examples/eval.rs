@@ -256,6 +256,29 @@ fn table(args: &Args, config: &SearchConfig) -> Result<()> {
         println!("recorded in {}", path.display());
     }
     if let Some(path) = &args.check {
+        // The model is fitted on the candidates `Dataset::candidates` gathers; what it serves
+        // must be exactly those, ranked by it.
+        let mut differ = 0;
+        for row in &ROWS {
+            let mut data = load(row.kind, &args.bench.join(row.file))?;
+            for typos in [0.0, TYPOS] {
+                data.add_typos(typos);
+                let lines = data.fit_serve_differences(row.setting, config, 10);
+                for line in lines.iter().take(3) {
+                    println!("{}: fit and serve differ: {line}", row.name);
+                }
+                println!(
+                    "{} (typos {typos}): fit and serve agree on {} of {} questions",
+                    row.name,
+                    data.questions.len() - lines.len(),
+                    data.questions.len()
+                );
+                differ += lines.len();
+            }
+        }
+        if differ > 0 {
+            bail!("the fitting's candidates differ from what is served for {differ} questions");
+        }
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let recorded: serde_json::Value = serde_json::from_str(&text)?;

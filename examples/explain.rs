@@ -1,5 +1,5 @@
-//! Why an answer won: the question's words and what they matched, then the candidates with
-//! their first-stage score, features and model score.
+//! Why an answer won: the question's words and what they matched, then the candidates in the
+//! order answers are given, with their model score, first-stage score and features.
 //!
 //! ```text
 //! cargo run --release --example explain -- corpus "What did Mishustin say about grain?"
@@ -9,7 +9,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use quotebot::search::rerank::{self, FEATURE_NAMES};
+use quotebot::date::Date;
+use quotebot::search::rerank::FEATURE_NAMES;
 use quotebot::{Engine, SearchConfig};
 
 fn main() -> Result<()> {
@@ -17,10 +18,11 @@ fn main() -> Result<()> {
     let dir = PathBuf::from(args.next().context("usage: explain CORPUS QUESTION")?);
     let question: String = args.collect::<Vec<_>>().join(" ");
     let (engine, _) = Engine::load(&dir, SearchConfig::default())?;
-    let index = engine.index();
     let model = &engine.config().model;
-    let words = index.analyze_question(&question, engine.config());
-    for w in &words {
+    // The path answers take: date words left out, the same depth, the same features.
+    let depth = Engine::depth_for(engine.config(), engine.config().top);
+    let candidates = engine.candidates(&question, Date::today(), depth);
+    for w in &candidates.words {
         println!(
             "word {:?}: idf {:.3}, focus {}, {} alternatives {:?}",
             w.text,
@@ -33,29 +35,22 @@ fn main() -> Result<()> {
                 .collect::<Vec<_>>()
         );
     }
-    let hits = index.search(&words, model.depth, model);
-    let info = rerank::QuestionInfo::new(&question, &words);
-    let best = hits.first().map_or(0.0, |h| h.score);
-    let mut rows: Vec<(f32, String, Vec<String>)> = hits
-        .iter()
-        .map(|h| {
-            let f = rerank::features(&index, &info, &words, h, best);
-            let shown = FEATURE_NAMES
-                .iter()
-                .zip(&f)
-                .filter(|(_, v)| **v != 0.0)
-                .map(|(n, v)| format!("{n}={v:.2}"))
-                .collect();
-            (
-                model.rank_score(&f),
-                index.sentence_text(h.sentence).to_string(),
-                shown,
-            )
-        })
-        .collect();
-    rows.sort_by(|a, b| b.0.total_cmp(&a.0));
-    for (score, text, shown) in rows.iter().take(10) {
-        println!("\n{score:+.3} {text}\n       {}", shown.join(" "));
+    // In the order answers are given (each quote once), with the first stage's score.
+    for r in candidates.ranked(model).iter().take(10) {
+        let c = &candidates.list[r.candidate];
+        let shown: Vec<String> = FEATURE_NAMES
+            .iter()
+            .zip(&c.features)
+            .filter(|(_, v)| **v != 0.0)
+            .map(|(n, v)| format!("{n}={v:.2}"))
+            .collect();
+        println!(
+            "\n{:+.3} (first stage {:.3}) {}\n       {}",
+            r.rank,
+            c.hit.score,
+            c.quote,
+            shown.join(" ")
+        );
     }
     Ok(())
 }

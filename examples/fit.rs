@@ -16,12 +16,14 @@
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::Parser;
 
+use quotebot::engine::Candidates;
 use quotebot::eval::{self, Dataset, Setting};
-use quotebot::search::rerank::{self, FEATURE_NAMES, Model, NF, TREE_DEPTH, Tree};
+use quotebot::search::rerank::{FEATURE_NAMES, Model, NF, TREE_DEPTH, Tree};
 use quotebot::{Engine, Index, SearchConfig};
 
 #[derive(Parser)]
@@ -58,10 +60,27 @@ struct Args {
     tree_balance: f64,
 }
 
-/// One question's candidates: features and whether each is right.
+/// One question's candidates (as the engine gathers them: [`Engine::candidates`]), their
+/// features, and whether each is right.
+#[derive(Clone)]
 struct List {
     features: Vec<[f32; NF]>,
     right: Vec<bool>,
+    candidates: Arc<Candidates>,
+}
+
+impl List {
+    fn new(candidates: Candidates, q: &eval::Question, foreign: bool) -> List {
+        List {
+            features: candidates.list.iter().map(|c| c.features).collect(),
+            right: candidates
+                .list
+                .iter()
+                .map(|c| !foreign && eval::correct(&c.quote, q))
+                .collect(),
+            candidates: Arc::new(candidates),
+        }
+    }
 }
 
 /// Everything fitted on or reported for one dataset split.
@@ -95,33 +114,6 @@ fn splits(bench: &std::path::Path, files: &[(&'static str, &str, &str)]) -> Resu
     Ok(out)
 }
 
-/// The candidates of one question with their features; `foreign` questions are asked of a
-/// corpus that cannot hold their answer, so no candidate is right.
-fn list_for(engine: &Engine, q: &eval::Question, foreign: bool) -> List {
-    let index = engine.index();
-    let config = engine.config();
-    let model = &config.model;
-    let words = index.analyze_question(&q.asked, config);
-    let hits = index.search(&words, model.depth, model);
-    let info = rerank::QuestionInfo::new(&q.asked, &words);
-    let best = hits.first().map_or(0.0, |h| h.score);
-    let mut list = List {
-        features: Vec::new(),
-        right: Vec::new(),
-    };
-    let mut seen = std::collections::HashSet::new();
-    for h in &hits {
-        let quote = quotebot::answer::quote_text(index.sentence_text(h.sentence));
-        if !seen.insert(quote.clone()) {
-            continue;
-        }
-        list.features
-            .push(rerank::features(&index, &info, &words, h, best));
-        list.right.push(!foreign && eval::correct(&quote, q));
-    }
-    list
-}
-
 /// The top answer of every question, for choosing the default threshold: each dataset's
 /// questions against its own corpus (open setting, with and without typos), and against the
 /// other dataset's corpus (which cannot answer them).
@@ -139,17 +131,16 @@ fn threshold_points(datasets: &[&Dataset], model: &Model) -> Vec<Point> {
                 let mut asked = (*asker).clone();
                 asked.add_typos(typos);
                 for q in &asked.questions {
-                    let l = list_for(&engine, q, foreign);
-                    let top = (0..l.features.len()).max_by(|&a, &b| {
-                        model
-                            .rank_score(&l.features[a])
-                            .total_cmp(&model.rank_score(&l.features[b]))
-                            .then(b.cmp(&a))
-                    });
-                    if let Some(i) = top {
+                    let depth = Engine::depth_for(&config, 1);
+                    let l = List::new(
+                        engine.candidates(&q.asked, eval::today(), depth),
+                        q,
+                        foreign,
+                    );
+                    if let Some(top) = l.candidates.ranked(model).first() {
                         points.push(Point {
-                            coverage: f64::from(l.features[i][rerank::COVERAGE]),
-                            right: l.right[i],
+                            coverage: f64::from(top.coverage),
+                            right: l.right[top.candidate],
                             foreign,
                         });
                     }
@@ -168,51 +159,29 @@ struct Point {
     foreign: bool,
 }
 
-/// The candidate lists of every question of a split, under `model`'s first stage.
+/// The candidate lists of every question of a split, under `model`'s first stage, as the
+/// engine gathers them for the evaluation's ten answers.
 fn lists(split: &Split, model: &Model) -> Vec<List> {
     let config = SearchConfig {
         model: model.clone(),
         ..SearchConfig::default()
     };
     let data = &split.data;
-    let engines: Vec<(Option<&str>, Engine)> = match split.setting {
-        Setting::Open => vec![(
-            None,
-            Engine::new(Index::build(data.articles(&data.docs)), config.clone()),
-        )],
-        Setting::PerDoc => data
-            .docs
-            .iter()
-            .map(|d| {
-                (
-                    Some(d.id.as_str()),
-                    Engine::new(Index::build(data.articles([d])), config.clone()),
-                )
-            })
-            .collect(),
-    };
-    data.questions
-        .iter()
-        .map(|q| {
-            let engine = &engines
-                .iter()
-                .find(|(id, _)| id.is_none_or(|id| id == q.doc))
-                .expect("every question has its document")
-                .1;
-            list_for(engine, q, false)
-        })
+    data.candidates(split.setting, &config, 10)
+        .into_iter()
+        .zip(&data.questions)
+        .map(|(c, q)| List::new(c, q, false))
         .collect()
 }
 
-/// P@1 and MRR@10 of a scorer on candidate lists (a question whose right sentence is not
-/// among its candidates counts as a miss).
-fn evaluate_with(lists: &[List], score: impl Fn(&[f32; NF]) -> f32) -> (f64, f64) {
+/// P@1 and MRR@10 of `model` on candidate lists, ranking as the engine does
+/// ([`Candidates::ranked`]: equal matches by date, each quote once); a question whose right
+/// sentence is not among its candidates counts as a miss.
+fn evaluate(lists: &[List], model: &Model) -> (f64, f64) {
     let (mut p1, mut mrr) = (0.0, 0.0);
     for l in lists {
-        let mut order: Vec<usize> = (0..l.features.len()).collect();
-        let scores: Vec<f32> = l.features.iter().map(&score).collect();
-        order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
-        if let Some(rank) = order.iter().take(10).position(|&i| l.right[i]) {
+        let ranked = l.candidates.ranked(model);
+        if let Some(rank) = ranked.iter().take(10).position(|r| l.right[r.candidate]) {
             mrr += 1.0 / (rank + 1) as f64;
             p1 += f64::from(u8::from(rank == 0));
         }
@@ -511,10 +480,7 @@ fn train_bagged(stage1: &Model, train_lists: &[Vec<List>], h: Hyper, bags: usize
                     ls.iter()
                         .enumerate()
                         .filter(|(i, _)| i % bags != bag)
-                        .map(|(_, l)| List {
-                            features: l.features.clone(),
-                            right: l.right.clone(),
-                        })
+                        .map(|(_, l)| l.clone())
                         .collect()
                 })
                 .collect();
@@ -552,10 +518,7 @@ fn cross_validate(
                 ls.iter()
                     .enumerate()
                     .filter(|(i, _)| (i % folds == fold) == held_out)
-                    .map(|(_, l)| List {
-                        features: l.features.clone(),
-                        right: l.right.clone(),
-                    })
+                    .map(|(_, l)| l.clone())
                     .collect()
             })
             .collect()
@@ -563,10 +526,7 @@ fn cross_validate(
     mean((0..folds).map(|fold| {
         let model = train_bagged(stage1, &part(fold, false), h, bags);
         let held = part(fold, true);
-        mean(
-            held.iter()
-                .map(|l| evaluate_with(l, |f| model.rank_score(f)).1),
-        )
+        mean(held.iter().map(|l| evaluate(l, &model).1))
     }))
 }
 
@@ -659,11 +619,7 @@ fn main() -> Result<()> {
             foreign.iter().filter(|p| p.coverage >= t).count() as f64 / foreign.len().max(1) as f64
         );
     }
-    let train_mrr = mean(
-        train_lists
-            .iter()
-            .map(|l| evaluate_with(l, |f| model.rank_score(f)).1),
-    );
+    let train_mrr = mean(train_lists.iter().map(|l| evaluate(l, &model).1));
     println!(
         "model: k1={} b={} article={} title={} depth={}, {} trees; {hyper:?}; train MRR {train_mrr:.4}",
         model.k1,
@@ -681,9 +637,9 @@ fn main() -> Result<()> {
     );
     println!("|---|---|---|---|---|---|---|---|");
     for s in train.iter().chain(&dev) {
-        let before = evaluate_with(&lists(s, &current), |f| current.rank_score(f));
+        let before = evaluate(&lists(s, &current), &current);
         let after_lists = lists(s, &model);
-        let after = evaluate_with(&after_lists, |f| model.rank_score(f));
+        let after = evaluate(&after_lists, &model);
         let recall = mean(
             after_lists
                 .iter()

@@ -9,7 +9,7 @@ use arc_swap::ArcSwap;
 
 use rustc_hash::FxHashSet;
 
-use crate::answer::Answer;
+use crate::answer::{Answer, quote_text};
 use crate::config::SearchConfig;
 use crate::corpus::{self, Problem};
 use crate::date::{self, Date, DateRange};
@@ -98,8 +98,35 @@ impl Engine {
     /// first, and otherwise the newer article's.
     #[must_use]
     pub fn ask_on(&self, question: &str, top: usize, min_score: f32, today: Date) -> Vec<Answer> {
-        let index = &*self.index.load();
-        let model = &self.config.model;
+        let candidates = self.candidates(question, today, Engine::depth_for(&self.config, top));
+        let index = &*candidates.index;
+        candidates
+            .ranked(&self.config.model)
+            .into_iter()
+            .filter(|r| r.coverage >= min_score)
+            .take(top)
+            .map(|r| {
+                let mut answer = Answer::new(index, r.hit.sentence, r.coverage);
+                answer.highlights = highlights(index, &candidates.words, &answer.quote);
+                answer
+            })
+            .collect()
+    }
+
+    /// How many first-stage candidates are scored again when `top` answers are wanted.
+    #[must_use]
+    pub fn depth_for(config: &SearchConfig, top: usize) -> usize {
+        config.model.depth.max(top.saturating_add(SPARE_HITS))
+    }
+
+    /// The first `depth` candidates of the first stage for `question` (as if today were
+    /// `today`), each with the features the second stage ranks it by. This is the one path
+    /// from a question to candidates: answers, "More", the model's fitting
+    /// (`examples/fit.rs`) and `examples/explain.rs` all take it, so the model is fitted on
+    /// exactly what it serves.
+    #[must_use]
+    pub fn candidates(&self, question: &str, today: Date, depth: usize) -> Candidates {
+        let index = self.index.load_full();
         let when = date::question_date(question, today);
         // Words such as "last year" say when, not what: they are not looked for.
         let mut asked = question.to_string();
@@ -107,47 +134,105 @@ impl Engine {
             asked.replace_range(r.clone(), &" ".repeat(r.len()));
         }
         let words = index.analyze_question(&asked, &self.config);
-        let depth = model.depth.max(top.saturating_add(SPARE_HITS));
-        let hits = index.search(&words, depth, model);
-        let mut ranked = rerank_hits(index, &asked, &words, &hits, model);
-        prefer_dates(index, &mut ranked, when.map(|w| w.range));
-        ranked.retain(|r| r.coverage >= min_score);
-        let mut seen = FxHashSet::default();
-        let mut answers = Vec::new();
-        for r in ranked {
-            if answers.len() >= top {
-                break;
-            }
-            let mut answer = Answer::new(index, r.hit.sentence, r.coverage);
-            if !seen.insert(answer.quote.clone()) {
-                continue;
-            }
-            answer.highlights = highlights(index, &words, &answer.quote);
-            answers.push(answer);
+        let hits = index.search(&words, depth, &self.config.model);
+        let info = rerank::QuestionInfo::new(&asked, &words);
+        let best = hits.first().map_or(0.0, |h| h.score);
+        let list = hits
+            .iter()
+            .map(|h| Candidate {
+                hit: *h,
+                features: rerank::features(&index, &info, &words, h, best),
+                quote: quote_text(index.sentence_text(h.sentence)),
+                date: index.locate(h.sentence).0.date,
+            })
+            .collect();
+        Candidates {
+            index,
+            words,
+            when: when.map(|w| w.range),
+            list,
         }
-        answers
+    }
+}
+
+/// One candidate of the first stage, with what the second stage ranks it by.
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    /// The first stage's hit (its score is the first-stage score).
+    pub hit: Hit,
+    /// The second stage's features ([`rerank::FEATURE_NAMES`]).
+    pub features: [f32; rerank::NF],
+    /// The sentence as it would be quoted: two candidates with the same quote are one answer.
+    pub quote: String,
+    /// Its article's date.
+    pub date: Option<Date>,
+}
+
+/// A question's candidates ([`Engine::candidates`]), with what ranking them needs.
+#[derive(Debug)]
+pub struct Candidates {
+    /// The index generation they come from.
+    pub index: Arc<Index>,
+    /// The question's words as looked for (date framing words left out).
+    pub words: Vec<QueryWord>,
+    /// The time the question names, if any.
+    pub when: Option<DateRange>,
+    /// The candidates, in the first stage's order.
+    pub list: Vec<Candidate>,
+}
+
+impl Candidates {
+    /// The candidates as `model` ranks them, best first (ties: lower sentence id); among the
+    /// equal matches at the top, an article of the time the question names first, then the
+    /// newer one; then each quote once, where it ranks best.
+    #[must_use]
+    pub fn ranked(&self, model: &Model) -> Vec<Ranked> {
+        let mut ranked: Vec<Ranked> = self
+            .list
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Ranked {
+                rank: model.rank_score(&c.features),
+                coverage: c.features[rerank::COVERAGE],
+                hit: c.hit,
+                candidate: i,
+            })
+            .collect();
+        ranked.sort_by(|a, b| {
+            b.rank
+                .total_cmp(&a.rank)
+                .then(a.hit.sentence.cmp(&b.hit.sentence))
+        });
+        self.prefer_dates(&mut ranked);
+        let mut seen = FxHashSet::default();
+        ranked.retain(|r| seen.insert(self.list[r.candidate].quote.as_str()));
+        ranked
+    }
+
+    /// Reorders the equal matches at the top: articles of the question's time first, then
+    /// newer ones.
+    fn prefer_dates(&self, ranked: &mut [Ranked]) {
+        let Some(best) = ranked.first().map(|r| r.rank) else {
+            return;
+        };
+        let slack = EQUAL_MATCH * best.abs().max(1.0);
+        let equal = ranked.iter().take_while(|r| best - r.rank <= slack).count();
+        let date = |r: &Ranked| self.list[r.candidate].date;
+        let in_range = |r: &Ranked| {
+            self.when
+                .is_some_and(|g| date(r).is_some_and(|d| g.contains(d)))
+        };
+        ranked[..equal].sort_by(|a, b| {
+            in_range(b)
+                .cmp(&in_range(a))
+                .then_with(|| date(b).cmp(&date(a)))
+        });
     }
 }
 
 /// How close to the best an answer must be to count as an equal match (a share of the best
 /// ranking score).
 pub const EQUAL_MATCH: f32 = 0.02;
-
-/// Reorders the equal matches at the top: articles of `range` first, then newer ones.
-fn prefer_dates(index: &Index, ranked: &mut [Ranked], range: Option<DateRange>) {
-    let Some(best) = ranked.first().map(|r| r.rank) else {
-        return;
-    };
-    let slack = EQUAL_MATCH * best.abs().max(1.0);
-    let equal = ranked.iter().take_while(|r| best - r.rank <= slack).count();
-    let date = |r: &Ranked| index.locate(r.hit.sentence).0.date;
-    let in_range = |r: &Ranked| range.is_some_and(|g| date(r).is_some_and(|d| g.contains(d)));
-    ranked[..equal].sort_by(|a, b| {
-        in_range(b)
-            .cmp(&in_range(a))
-            .then_with(|| date(b).cmp(&date(a)))
-    });
-}
 
 impl Engine {
     /// Up to `n` further answers to `question`, leaving out the quotes in `shown`: "More".
@@ -173,36 +258,8 @@ pub struct Ranked {
     pub coverage: f32,
     /// The first stage's hit.
     pub hit: Hit,
-}
-
-/// The first stage's hits scored again by the model, best first (ties: lower sentence id).
-#[must_use]
-pub fn rerank_hits(
-    index: &Index,
-    question: &str,
-    words: &[QueryWord],
-    hits: &[Hit],
-    model: &Model,
-) -> Vec<Ranked> {
-    let info = rerank::QuestionInfo::new(question, words);
-    let best = hits.first().map_or(0.0, |h| h.score);
-    let mut ranked: Vec<Ranked> = hits
-        .iter()
-        .map(|h| {
-            let f = rerank::features(index, &info, words, h, best);
-            Ranked {
-                rank: model.rank_score(&f),
-                coverage: f[rerank::COVERAGE],
-                hit: *h,
-            }
-        })
-        .collect();
-    ranked.sort_by(|a, b| {
-        b.rank
-            .total_cmp(&a.rank)
-            .then(a.hit.sentence.cmp(&b.hit.sentence))
-    });
-    ranked
+    /// Where it is in [`Candidates::list`].
+    pub candidate: usize,
 }
 
 /// Byte ranges of the words of `quote` that match the question's words.

@@ -75,3 +75,73 @@ fn every_answer_quotes_its_article_exactly() {
         }
     }
 }
+
+/// The model is fitted (`examples/fit.rs`) on the candidates `Dataset::candidates` gathers;
+/// what the engine serves must be exactly those, ranked by the model. On questions of our
+/// own, with date words, typos and duplicate sentences, in both settings (the CI guard checks
+/// the same on every benchmark dev question).
+#[test]
+fn fit_and_serve_rank_the_same_candidates() {
+    use quotebot::eval::{Dataset, Doc, Question, Setting};
+    let doc = |id: &str, title: &str, sentences: &[&str]| Doc {
+        id: id.into(),
+        title: title.into(),
+        sentences: sentences
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (format!("{id}-{i}"), (*s).to_string()))
+            .collect(),
+    };
+    let question = |id: &str, text: &str, doc: &str, gold: &str| Question {
+        id: id.into(),
+        text: text.into(),
+        asked: text.into(),
+        doc: doc.into(),
+        gold: vec![gold.into()],
+    };
+    let mut data = Dataset {
+        kind: "ours".into(),
+        docs: vec![
+            doc(
+                "D1",
+                "Grain corridor",
+                &[
+                    "The grain corridor opened in 2023 after long talks.",
+                    "Ships carried wheat and barley through the corridor.",
+                    "Ships carried wheat and barley through the corridor.",
+                    "Last year the port handled a record harvest.",
+                ],
+            ),
+            doc(
+                "D2",
+                "Railway",
+                &[
+                    "The Rasht-Astara railway will link Iran and Azerbaijan.",
+                    "Construction of the railway is expected to take four years.",
+                    "Russia lends most of the money for the railway.",
+                ],
+            ),
+        ],
+        questions: vec![
+            question("Q1", "When did the grain corridor open?", "D1", "D1-0"),
+            question("Q2", "What did ships carry last year?", "D1", "D1-1"),
+            question(
+                "Q3",
+                "How long will the railway take to build?",
+                "D2",
+                "D2-1",
+            ),
+            question("Q4", "Who lends the money for the railway?", "D2", "D2-2"),
+        ],
+    };
+    for typos in [0.0, 0.5] {
+        data.add_typos(typos);
+        for setting in [Setting::Open, Setting::PerDoc] {
+            let config = SearchConfig::default();
+            let rankings = data.rankings(setting, &config, 10);
+            assert!(rankings.iter().all(|r| !r.is_empty()), "{rankings:?}");
+            let differences = data.fit_serve_differences(setting, &config, 10);
+            assert!(differences.is_empty(), "{setting:?}: {differences:#?}");
+        }
+    }
+}

@@ -23,7 +23,8 @@ use std::path::{Path, PathBuf};
 
 use crate::config::SearchConfig;
 use crate::corpus::Article;
-use crate::engine::Engine;
+use crate::date::Date;
+use crate::engine::{Candidates, Engine};
 use crate::search::Index;
 
 pub use pyrandom::PyRandom;
@@ -240,35 +241,117 @@ impl Dataset {
             .collect()
     }
 
-    /// The ranked quotes (at most `k`) for every question, in question order.
+    /// An engine per place a question is asked in `setting`: one over every document, or
+    /// one per document.
+    #[must_use]
+    pub fn engines(&self, setting: Setting, config: &SearchConfig) -> Engines {
+        let build = |docs: &[Doc]| Engine::new(Index::build(self.articles(docs)), config.clone());
+        match setting {
+            Setting::Open => Engines {
+                open: Some(build(&self.docs)),
+                per_doc: HashMap::new(),
+            },
+            Setting::PerDoc => Engines {
+                open: None,
+                per_doc: self
+                    .docs
+                    .iter()
+                    .map(|d| (d.id.clone(), build(std::slice::from_ref(d))))
+                    .collect(),
+            },
+        }
+    }
+
+    /// The ranked quotes (at most `k`) for every question, in question order: what the
+    /// engine answers (as on [`today`]).
     #[must_use]
     pub fn rankings(&self, setting: Setting, config: &SearchConfig, k: usize) -> Vec<Vec<String>> {
-        let ask = |engine: &Engine, q: &Question| -> Vec<String> {
-            engine
-                .ask_with(&q.asked, k, 0.0)
-                .into_iter()
-                .map(|a| a.quote)
-                .collect()
-        };
-        match setting {
-            Setting::Open => {
-                let engine = Engine::new(Index::build(self.articles(&self.docs)), config.clone());
-                self.questions.iter().map(|q| ask(&engine, q)).collect()
-            }
-            Setting::PerDoc => {
-                let mut engines: HashMap<&str, Engine> = HashMap::new();
-                self.questions
-                    .iter()
-                    .map(|q| {
-                        let engine = engines.entry(&q.doc).or_insert_with(|| {
-                            let doc = self.docs.iter().find(|d| d.id == q.doc);
-                            Engine::new(Index::build(self.articles(doc)), config.clone())
-                        });
-                        ask(engine, q)
-                    })
+        let engines = self.engines(setting, config);
+        self.questions
+            .iter()
+            .map(|q| {
+                engines
+                    .of(q)
+                    .ask_on(&q.asked, k, 0.0, today())
+                    .into_iter()
+                    .map(|a| a.quote)
                     .collect()
-            }
-        }
+            })
+            .collect()
+    }
+
+    /// Every question's candidates, as the engine gathers them when asked for `k` answers
+    /// (as on [`today`]), in question order.
+    #[must_use]
+    pub fn candidates(&self, setting: Setting, config: &SearchConfig, k: usize) -> Vec<Candidates> {
+        let engines = self.engines(setting, config);
+        let depth = Engine::depth_for(config, k);
+        self.questions
+            .iter()
+            .map(|q| engines.of(q).candidates(&q.asked, today(), depth))
+            .collect()
+    }
+}
+
+impl Dataset {
+    /// The questions whose answers, as the engine gives them ([`Dataset::rankings`]), are
+    /// not the fitting's view of them: its candidates ([`Dataset::candidates`]) ranked by
+    /// the same model. One line per question that differs; none when fit and serve agree.
+    #[must_use]
+    pub fn fit_serve_differences(
+        &self,
+        setting: Setting,
+        config: &SearchConfig,
+        k: usize,
+    ) -> Vec<String> {
+        let served = self.rankings(setting, config, k);
+        let fitted = self.candidates(setting, config, k);
+        self.questions
+            .iter()
+            .zip(served.iter().zip(&fitted))
+            .filter_map(|(q, (served, candidates))| {
+                let fitted: Vec<&str> = candidates
+                    .ranked(&config.model)
+                    .iter()
+                    .take(k)
+                    .map(|r| candidates.list[r.candidate].quote.as_str())
+                    .collect();
+                (fitted != *served).then(|| {
+                    format!(
+                        "{} {:?}: served {served:?}, fitted {fitted:?}",
+                        q.id, q.asked
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
+/// The day every evaluation question is asked on, so that figures never depend on when they
+/// are measured ("last year" in a question means 2025).
+#[must_use]
+pub fn today() -> Date {
+    Date::new(2026, 1, 1).expect("a valid date")
+}
+
+/// The engines a dataset's questions are asked of ([`Dataset::engines`]).
+#[derive(Debug)]
+pub struct Engines {
+    open: Option<Engine>,
+    per_doc: HashMap<String, Engine>,
+}
+
+impl Engines {
+    /// The engine `q` is asked of.
+    ///
+    /// # Panics
+    /// When `q`'s document is not in the dataset the engines were made from.
+    #[must_use]
+    pub fn of(&self, q: &Question) -> &Engine {
+        self.open
+            .as_ref()
+            .or_else(|| self.per_doc.get(&q.doc))
+            .expect("every question has its document")
     }
 }
 
