@@ -73,7 +73,7 @@ impl Default for SearchConfig {
             fuzzy_min_len: 4,
             fuzzy_two_edits_len: 8,
             max_expansions: 5,
-            family_weight: 0.7,
+            family_weight: 0.5,
             model: Model::default(),
         }
     }

@@ -20,36 +20,26 @@ pub const FEATURE_NAMES: [&str; NF] = [
     "bigrams",
     "density",
     "log_len",
-    "short",
     "novelty",
-    "fuzzy_share",
     "relative",
     "has_date",
-    "new_numbers",
     "new_capitals",
     "when_date",
-    "howmany_number",
     "who_name",
     "where_name",
-    "title_in_sentence",
     "subject_first",
-    "definition",
     "max_missing",
-    "rest_coverage",
     "in_order",
     "who_by",
-    "where_prep",
     "when_near_date",
     "howmany_near_number",
     "who_near_name",
-    "where_near_name",
     "defining",
-    "pronoun_start",
     "context_coverage",
 ];
 
 /// How many features.
-pub const NF: usize = 34;
+pub const NF: usize = 24;
 
 /// What a question asks for, from its first words.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -62,8 +52,6 @@ pub struct QuestionType {
     pub who: bool,
     /// "where", "what country", "which city"…
     pub place: bool,
-    /// "what is X", "who was X": a definition.
-    pub definition: bool,
 }
 
 impl QuestionType {
@@ -75,7 +63,6 @@ impl QuestionType {
             .filter(|w| !w.is_empty())
             .map(str::to_lowercase)
             .collect();
-        let w = |i: usize| words.get(i).map_or("", String::as_str);
         let has = |x: &str| words.iter().any(|v| v == x);
         // The word after "what"/"how" may carry a typo ("what ynar", "how macny").
         let pair = |a: &str, bs: &[&str]| {
@@ -103,9 +90,6 @@ impl QuestionType {
                     "island",
                     "river",
                 ]),
-            definition: matches!(w(0), "what" | "who")
-                && matches!(w(1), "is" | "are" | "was" | "were")
-                || matches!(w(0), "define" | "definition"),
         }
     }
 }
@@ -254,24 +238,19 @@ pub fn features(
     let title_terms = index.title_terms(article);
     let mut first_pos: Vec<Option<usize>> = vec![None; n_words];
     let mut best_weight: Vec<f32> = vec![0.0; n_words];
-    let mut title_seen: Vec<bool> = vec![false; title_terms.len()];
     let mut content = 0usize;
     let mut matched_tokens = 0usize;
     let mut has_date = false;
-    let mut new_numbers = 0usize;
     let mut new_capitals = 0usize;
     // Token positions of matched words and of dates, numbers and names new to the question.
     let mut match_at: Vec<usize> = Vec::new();
     let mut date_at: Vec<usize> = Vec::new();
     let mut number_at: Vec<usize> = Vec::new();
     let mut name_at: Vec<usize> = Vec::new();
-    let mut verb_after_match = false;
     // "X (…) is a …": the sentence that defines its subject.
     let mut copula_at: Option<usize> = None;
     let mut defining = false;
-    let mut pronoun_start = false;
     let mut by_name = false;
-    let mut prep_name = false;
     let mut buf = String::new();
     let mut prev = String::new();
     let mut pos = 0usize;
@@ -287,16 +266,9 @@ pub fn features(
         let in_question = q.question_words.contains(&buf);
         if capital && !in_question {
             by_name |= prev == "by";
-            prep_name |= matches!(prev.as_str(), "in" | "at" | "near" | "from");
         }
         std::mem::swap(&mut prev, &mut buf);
         let buf = &prev;
-        if pos == 0 {
-            pronoun_start = matches!(
-                buf.as_str(),
-                "it" | "he" | "she" | "they" | "this" | "these" | "its" | "his" | "her" | "their"
-            );
-        }
         if let Some(first) = first_match_pos.filter(|&p| p <= 3 && pos <= p + 14) {
             if matches!(buf.as_str(), "is" | "are" | "was" | "were") {
                 copula_at.get_or_insert(pos);
@@ -308,19 +280,11 @@ pub fn features(
             }
         }
         if tok.kind == TokenKind::Word && analyze::is_stop_word(buf) {
-            if first_match_pos.is_some_and(|p| pos <= p + 3)
-                && matches!(buf.as_str(), "is" | "are" | "was" | "were")
-            {
-                verb_after_match = true;
-            }
             pos += 1;
             return;
         }
         content += 1;
         let term = index.term_of_surface(buf);
-        if let Some(i) = term.and_then(|t| title_terms.iter().position(|&x| x == t)) {
-            title_seen[i] = true;
-        }
         match term.and_then(|t| q.term_word.get(&t)) {
             Some(&(wi, weight)) => {
                 matched_tokens += 1;
@@ -332,7 +296,6 @@ pub fn features(
             None if !in_question => {
                 let digits = buf.as_bytes()[0].is_ascii_digit();
                 if digits || NUMBER_WORDS.contains(&buf.as_str()) {
-                    new_numbers += 1;
                     number_at.push(pos);
                 } else if capital {
                     new_capitals += 1;
@@ -351,11 +314,6 @@ pub fn features(
     let idf = |i: usize| words[i].idf;
     let matched: Vec<usize> = (0..n_words).filter(|&i| first_pos[i].is_some()).collect();
     let matched_idf: f32 = matched.iter().map(|&i| best_weight[i] * idf(i)).sum();
-    let fuzzy_idf: f32 = matched
-        .iter()
-        .filter(|&&i| words[i].alternatives.first().is_some_and(|a| a.fuzzy))
-        .map(|&i| best_weight[i] * idf(i))
-        .sum();
     let max_missing = (0..n_words)
         .filter(|&i| first_pos[i].is_none())
         .map(idf)
@@ -368,12 +326,6 @@ pub fn features(
             .iter()
             .any(|a| title_terms.contains(&a.term))
     };
-    let rest_total: f32 = (0..n_words).filter(|&i| !in_title(i)).map(idf).sum();
-    let rest_matched: f32 = matched
-        .iter()
-        .filter(|&&i| !in_title(i))
-        .map(|&i| best_weight[i] * idf(i))
-        .sum();
     let bigrams = (0..n_words.saturating_sub(1))
         .filter(|&i| match (first_pos[i], first_pos[i + 1]) {
             (Some(a), Some(b)) => b > a && b - a <= 2,
@@ -395,13 +347,7 @@ pub fn features(
     let content_f = content.max(1) as f32;
     let kind = q.kind;
     let has_date_f = flag(has_date);
-    let new_numbers_f = flag(new_numbers > 0);
     let new_capitals_f = (new_capitals.min(3) as f32) / 3.0;
-    let title_in_sentence = if title_terms.is_empty() {
-        0.0
-    } else {
-        title_seen.iter().filter(|&&b| b).count() as f32 / title_terms.len() as f32
-    };
     let coverage = matched_idf / q.total_idf;
     // Words the sentence lacks but its article's title has count half: in news the subject
     // is in the headline and "it" in the sentence.
@@ -427,43 +373,25 @@ pub fn features(
         bigrams as f32 / (n_words.saturating_sub(1)).max(1) as f32,
         density,
         (content_f / index.avg_sentence_len).ln().clamp(-3.0, 3.0),
-        flag(content < 5),
         (content - matched_tokens.min(content)) as f32 / content_f,
-        if matched_idf > 0.0 {
-            fuzzy_idf / matched_idf
-        } else {
-            0.0
-        },
         if best_score > 0.0 {
             hit.score / best_score
         } else {
             0.0
         },
         has_date_f,
-        new_numbers_f,
         new_capitals_f,
         flag(kind.when) * has_date_f,
-        flag(kind.how_many) * new_numbers_f,
         flag(kind.who) * new_capitals_f,
         flag(kind.place) * new_capitals_f,
-        title_in_sentence,
         flag(first_match_pos.is_some_and(|p| p <= 1)),
-        flag(kind.definition && verb_after_match),
         max_missing / q.total_idf,
-        if rest_total > 0.0 {
-            rest_matched / rest_total
-        } else {
-            coverage
-        },
         in_order,
         flag(kind.who && by_name),
-        flag(kind.place && prep_name),
         flag(kind.when) * near(&date_at, 4),
         flag(kind.how_many) * near(&number_at, 3),
         flag(kind.who) * near(&name_at, 3),
-        flag(kind.place) * near(&name_at, 3),
         flag(defining),
-        flag(pronoun_start),
         context_idf / q.total_idf,
     ]
 }
@@ -565,7 +493,6 @@ mod tests {
         assert!(QuestionType::of("Who signed the railway agreement?").who);
         assert!(QuestionType::of("Which person chairs the commission?").who);
         assert!(QuestionType::of("What country supplies the wheat?").place);
-        assert!(QuestionType::of("What is a grain corridor?").definition);
         assert_eq!(QuestionType::of("grain exports"), QuestionType::default());
         // Typos in the words that give the type away.
         assert!(QuestionType::of("What ynar did the talks start?").when);
