@@ -29,7 +29,6 @@ pub const FEATURE_NAMES: [&str; NF] = [
     "where_name",
     "subject_first",
     "max_missing",
-    "in_order",
     "who_by",
     "when_near_date",
     "howmany_near_number",
@@ -39,7 +38,7 @@ pub const FEATURE_NAMES: [&str; NF] = [
 ];
 
 /// How many features.
-pub const NF: usize = 24;
+pub const NF: usize = 23;
 
 /// What a question asks for, from its first words.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -333,16 +332,12 @@ pub fn features(
         })
         .count();
     let positions: Vec<usize> = matched.iter().filter_map(|&i| first_pos[i]).collect();
-    let (density, in_order) = if positions.len() >= 2 {
+    let density = if positions.len() >= 2 {
         let lo = positions.iter().min().copied().unwrap_or(0);
         let hi = positions.iter().max().copied().unwrap_or(0);
-        let ordered = positions.windows(2).filter(|w| w[1] > w[0]).count();
-        (
-            positions.len() as f32 / (hi - lo + 1) as f32,
-            ordered as f32 / (positions.len() - 1) as f32,
-        )
+        positions.len() as f32 / (hi - lo + 1) as f32
     } else {
-        (0.0, 0.0)
+        0.0
     };
     let content_f = content.max(1) as f32;
     let kind = q.kind;
@@ -386,7 +381,6 @@ pub fn features(
         flag(kind.place) * new_capitals_f,
         flag(first_match_pos.is_some_and(|p| p <= 1)),
         max_missing / q.total_idf,
-        in_order,
         flag(kind.who && by_name),
         flag(kind.when) * near(&date_at, 4),
         flag(kind.how_many) * near(&number_at, 3),
