@@ -425,7 +425,6 @@ fn expected_sign(feature: &str) -> f64 {
         | "relative"
         | "when_date"
         | "who_name"
-        | "where_name"
         | "who_by"
         | "when_near_date"
         | "howmany_near_number"

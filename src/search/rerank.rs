@@ -26,7 +26,6 @@ pub const FEATURE_NAMES: [&str; NF] = [
     "new_capitals",
     "when_date",
     "who_name",
-    "where_name",
     "subject_first",
     "max_missing",
     "who_by",
@@ -38,7 +37,7 @@ pub const FEATURE_NAMES: [&str; NF] = [
 ];
 
 /// How many features.
-pub const NF: usize = 23;
+pub const NF: usize = 22;
 
 /// What a question asks for, from its first words.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -49,8 +48,6 @@ pub struct QuestionType {
     pub how_many: bool,
     /// "who", "whom", "whose"…
     pub who: bool,
-    /// "where", "what country", "which city"…
-    pub place: bool,
 }
 
 impl QuestionType {
@@ -76,19 +73,6 @@ impl QuestionType {
             how_many: pair("how", analyze::DEGREE_WORDS)
                 || what_which(&["percentage", "percent", "population", "number", "amount"]),
             who: has("who") || has("whom") || has("whose") || what_which(&["person"]),
-            place: has("where")
-                || what_which(&[
-                    "country",
-                    "city",
-                    "state",
-                    "place",
-                    "continent",
-                    "region",
-                    "county",
-                    "province",
-                    "island",
-                    "river",
-                ]),
         }
     }
 }
@@ -378,7 +362,6 @@ pub fn features(
         new_capitals_f,
         flag(kind.when) * has_date_f,
         flag(kind.who) * new_capitals_f,
-        flag(kind.place) * new_capitals_f,
         flag(first_match_pos.is_some_and(|p| p <= 1)),
         max_missing / q.total_idf,
         flag(kind.who && by_name),
@@ -486,7 +469,6 @@ mod tests {
         assert!(QuestionType::of("How many ships used the corridor?").how_many);
         assert!(QuestionType::of("Who signed the railway agreement?").who);
         assert!(QuestionType::of("Which person chairs the commission?").who);
-        assert!(QuestionType::of("What country supplies the wheat?").place);
         assert_eq!(QuestionType::of("grain exports"), QuestionType::default());
         // Typos in the words that give the type away.
         assert!(QuestionType::of("What ynar did the talks start?").when);
