@@ -64,7 +64,7 @@ fn connect(path: &Path, create: bool) -> Result<Connection> {
     if create {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
-    let fail = |e: rusqlite::Error| storage_error(path, sqlite_message(&e));
+    let fail = |e: rusqlite::Error| storage_error(path, sqlite_message(&e, path));
     let mut conn = Connection::open_with_flags(path, flags).map_err(fail)?;
     conn.busy_timeout(Duration::from_secs(5)).map_err(fail)?;
     // Reading the schema is the first read of the file: a file that is not a database fails
@@ -84,9 +84,14 @@ fn connect(path: &Path, create: bool) -> Result<Connection> {
     Ok(conn)
 }
 
-/// SQLite's message, with what to do about the usual ones.
-fn sqlite_message(e: &rusqlite::Error) -> String {
+/// SQLite's message (without the path, which the error names already), with what to do
+/// about the usual ones.
+fn sqlite_message(e: &rusqlite::Error, path: &Path) -> String {
     let text = e.to_string();
+    let text = text
+        .strip_suffix(&format!(": {}", path.display()))
+        .unwrap_or(&text)
+        .to_string();
     match e.sqlite_error_code() {
         Some(rusqlite::ErrorCode::NotADatabase) => {
             format!("{text} (move the file away and the bot starts a new one)")

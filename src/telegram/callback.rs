@@ -37,6 +37,15 @@ pub enum Button {
         /// The question, for inline messages (which have no question to reply to).
         question: Option<String>,
     },
+    /// 👍 (`up`) or 👎 on the answer that is this sentence of this corpus version.
+    Vote {
+        /// The corpus version of the answer.
+        generation: u64,
+        /// The quoted sentence.
+        sentence: u32,
+        /// 👍 or 👎.
+        up: bool,
+    },
 }
 
 impl Button {
@@ -59,6 +68,14 @@ impl Button {
                 shown,
                 question: Some(q),
             } => format!("q:{generation:x}:{shown}:{q}"),
+            Button::Vote {
+                generation,
+                sentence,
+                up,
+            } => format!(
+                "v:{generation:x}:{sentence}:{}",
+                if *up { "u" } else { "d" }
+            ),
         };
         (data.len() <= MAX_DATA).then_some(data)
     }
@@ -82,6 +99,11 @@ impl Button {
                 generation,
                 shown,
                 question: None,
+            }),
+            ("v", Some(vote @ ("u" | "d"))) => Some(Button::Vote {
+                generation,
+                sentence: number,
+                up: vote == "u",
             }),
             ("q", Some(q)) if !q.trim().is_empty() => Some(Button::More {
                 generation,
@@ -115,6 +137,16 @@ mod tests {
                 question: Some("grain: exports?".into()),
             },
             Button::Page { page: 12 },
+            Button::Vote {
+                generation: u64::MAX,
+                sentence: u32::MAX,
+                up: false,
+            },
+            Button::Vote {
+                generation: 1,
+                sentence: 0,
+                up: true,
+            },
         ] {
             let data = b.encode().unwrap();
             assert!(data.len() <= MAX_DATA, "{data}");
@@ -139,6 +171,10 @@ mod tests {
             "q:1:1:",
             "x:1:1",
             "c:1:99999999999",
+            "v:1:1",
+            "v:1:1:x",
+            "v:1:1:up",
+            "v:zz:1:u",
         ] {
             assert_eq!(Button::decode(junk), None, "{junk}");
         }

@@ -1,0 +1,599 @@
+//! What the bot records for the people who run it, through the built binary against the fake
+//! Bot API (`tests/common`): 👍/👎 and a changed vote, `/unanswered` after questions that
+//! found nothing, the admins' counts in `/about`, `quotebot report --json`, follow alerts
+//! (one per new quote, none after a restart, none after unfollowing, none for articles that
+//! were there before following, only group admins may follow), a thousand votes at once, and
+//! a database that cannot be used (corrupt, or in a read-only folder) stopping the bot with
+//! one line and status 1. `ask` and `chat` create no database. Waits are generous timeouts;
+//! nothing here asserts that anything is fast.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use common::process::BotProcess;
+use common::{FakeApi, button_press, message, sent_message};
+
+const TOKEN: &str = "777000:OPS-secret-token-MNBVCX";
+const WAIT: Duration = Duration::from_secs(60);
+const ADMIN: i64 = 777;
+
+/// A folder with `files` under `corpus/` and a config naming [`ADMIN`].
+fn bot_folder(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("corpus")).unwrap();
+    std::fs::create_dir_all(tmp.path().join("config")).unwrap();
+    std::fs::write(
+        tmp.path().join("config/quotebot.toml"),
+        format!("[telegram]\nadmins = [{ADMIN}]\n"),
+    )
+    .unwrap();
+    for (name, text) in files {
+        std::fs::write(tmp.path().join("corpus").join(name), text).unwrap();
+    }
+    tmp
+}
+
+fn quotebot(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_quotebot"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("quotebot runs")
+}
+
+fn report(dir: &Path) -> Value {
+    let out = quotebot(dir, &["report", "--json"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(stdout.lines().count(), 1, "one JSON object: {stdout}");
+    serde_json::from_str(&stdout).unwrap()
+}
+
+/// The texts sent to `chat` so far.
+fn sent_to(api: &FakeApi, chat: i64) -> Vec<String> {
+    api.served("sendMessage")
+        .iter()
+        .filter(|c| c.body["chat_id"] == chat)
+        .map(|c| c.body["text"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// Sends `text` in `chat` from `user` and returns the reply (the `n`-th message to `chat`).
+async fn say(api: &FakeApi, chat: i64, user: i64, text: &str, n: usize) -> common::Call {
+    api.push(message(chat, user, 1, text));
+    api.wait_for("sendMessage", n, WAIT, |b| b["chat_id"] == chat)
+        .await
+        .remove(n - 1)
+}
+
+fn text(call: &common::Call) -> String {
+    call.body["text"].as_str().unwrap_or_default().to_string()
+}
+
+/// The rows of buttons under a message, as (label, data).
+fn rows(call: &common::Call) -> Vec<Vec<(String, String)>> {
+    call.body["reply_markup"]["inline_keyboard"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|row| {
+            row.as_array()
+                .into_iter()
+                .flatten()
+                .map(|b| {
+                    (
+                        b["text"].as_str().unwrap_or_default().to_string(),
+                        b["callback_data"].as_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Presses `data` as `user` under `answer` and returns the toast.
+async fn press(api: &FakeApi, user: i64, data: &str, answer: &Value) -> String {
+    let before = api.served("answerCallbackQuery").len();
+    api.push(button_press(user, data, answer.clone()));
+    let toasts = api
+        .wait_for("answerCallbackQuery", before + 1, WAIT, |_| true)
+        .await;
+    toasts[before].body["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+async fn stop(bot: BotProcess) -> String {
+    bot.signal("TERM");
+    let (status, output) = bot.wait_exit(WAIT).await;
+    assert_eq!(status.code(), Some(0), "{output}");
+    assert!(!output.contains(TOKEN), "{output}");
+    output
+}
+
+const TIN: (&str, &str) = (
+    "2024-01-01-tin.txt",
+    "date 2024-01-01\n\nTin output rose in Bolivia. Tin prices fell in London.",
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn votes_a_changed_vote_unanswered_about_and_the_report() {
+    let tmp = bot_folder(&[TIN]);
+    let api = FakeApi::start().await;
+    let bot = BotProcess::spawn(tmp.path(), &api.url(), Some(TOKEN));
+    api.wait_for("getMe", 1, WAIT, |_| true).await;
+
+    let question = message(1, 1, 7, "Tin output?");
+    api.push(question.clone());
+    let answer = api
+        .wait_for("sendMessage", 1, WAIT, |b| b["chat_id"] == 1)
+        .await
+        .remove(0);
+    assert!(text(&answer).contains("Bolivia"), "{}", text(&answer));
+    let rows = rows(&answer);
+    let labels: Vec<Vec<&str>> = rows
+        .iter()
+        .map(|r| r.iter().map(|(l, _)| l.as_str()).collect())
+        .collect();
+    assert_eq!(labels, [vec!["More", "Context"], vec!["👍", "👎"]]);
+    let (up, down) = (rows[1][0].1.clone(), rows[1][1].1.clone());
+    assert!(up.len() <= 64 && down.len() <= 64, "{up} {down}");
+    let answered = sent_message(&answer, 900, question["message"].clone());
+
+    assert_eq!(
+        press(&api, 1, &up, &answered).await,
+        "Thanks! Glad it helped."
+    );
+    assert_eq!(
+        press(&api, 1, &up, &answered).await,
+        "Thanks! Glad it helped."
+    );
+    assert_eq!(press(&api, 1, &down, &answered).await, "Changed to 👎.");
+    assert!(press(&api, 2, &down, &answered).await.starts_with("Thanks"));
+    // Strange data is no vote, and no crash.
+    assert!(
+        press(&api, 3, "v:1:1:sideways", &answered)
+            .await
+            .contains("older version")
+    );
+
+    // "More" lists several quotes: no votes under it.
+    api.push(button_press(1, &rows[0][0].1, answered.clone()));
+    let more = api
+        .wait_for("sendMessage", 2, WAIT, |b| b["chat_id"] == 1)
+        .await
+        .remove(1);
+    assert!(
+        self::rows(&more)
+            .iter()
+            .flatten()
+            .all(|(l, _)| l != "👍" && l != "👎"),
+        "{:?}",
+        more.body
+    );
+
+    // Not found, from several chats.
+    for (chat, q) in [
+        (10, "What is the capital of France?"),
+        (11, "what is the capital of   france"),
+        (-100_200, "/ask What is the capital of France"),
+        (12, "Who won the chess final?"),
+    ] {
+        let reply = say(&api, chat, chat.abs(), q, 1).await;
+        assert!(text(&reply).contains("found nothing"), "{}", text(&reply));
+    }
+
+    // /unanswered: admins only.
+    let refused = say(&api, 13, 13, "/unanswered", 1).await;
+    assert!(text(&refused).contains("for the bot's admins"));
+    let list = text(&say(&api, ADMIN, ADMIN, "/unanswered", 1).await);
+    assert!(
+        list.contains("1. what is the capital of france — 3×")
+            && list.contains("2. tin output — 2×")
+            && list.contains("3. who won the chess final — 1×"),
+        "{list}"
+    );
+    let about = text(&say(&api, ADMIN, ADMIN, "/about", 2).await);
+    assert!(
+        about.contains("in the last 24 hours 1 answered and 4 not found")
+            && about.contains("0 👍, 2 👎"),
+        "{about}"
+    );
+    let about = text(&say(&api, 14, 14, "/about", 1).await);
+    assert!(!about.contains("For admins"), "{about}");
+    let output = stop(bot).await;
+    assert!(
+        !output.contains("capital"),
+        "questions stay out of the log: {output}"
+    );
+
+    // After the bot stopped, from the command line.
+    let r = report(tmp.path());
+    assert_eq!(r["days"], 30);
+    assert_eq!(r["answered"], 1);
+    assert_eq!(r["not_found"], 4);
+    assert_eq!(r["votes"], json!({"up": 0, "down": 2}));
+    // The keys in the order of the contract.
+    let raw = String::from_utf8(quotebot(tmp.path(), &["report", "--json"]).stdout).unwrap();
+    let at: Vec<usize> = [
+        "{\"days\":",
+        ",\"answered\":",
+        ",\"not_found\":",
+        ",\"votes\":{\"up\":",
+        ",\"unanswered\":[{\"question\":",
+        ",\"disliked\":[{\"quote\":",
+    ]
+    .iter()
+    .map(|k| raw.find(k).unwrap_or_else(|| panic!("{k} in {raw}")))
+    .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{raw}");
+    let first = &r["unanswered"][0];
+    assert_eq!(first["question"], "what is the capital of france");
+    assert_eq!(first["count"], 3);
+    for t in [&first["first_seen"], &first["last_seen"]] {
+        let t = t.as_str().unwrap();
+        assert!(t.len() == 20 && t.ends_with('Z'), "{t}");
+    }
+    assert_eq!(
+        r["disliked"],
+        json!([{"quote": "Tin output rose in Bolivia.", "title": "Tin", "count": 2}])
+    );
+    let week = report_days(tmp.path(), "1");
+    assert_eq!(week["days"], 1);
+    assert_eq!(week["not_found"], 4);
+}
+
+fn report_days(dir: &Path, days: &str) -> Value {
+    let out = quotebot(dir, &["report", "--days", days, "--json"]);
+    assert!(out.status.success());
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Waits until the bot's log has `n` lines containing `what`.
+async fn logged(bot: &BotProcess, what: &str, n: usize) {
+    let deadline = Instant::now() + WAIT;
+    while bot.output().matches(what).count() < n {
+        assert!(
+            Instant::now() < deadline,
+            "waited for {n}× {what:?}:\n{}",
+            bot.output()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn spawn_logging(dir: &Path, api: &FakeApi) -> BotProcess {
+    BotProcess::spawn_with(
+        dir,
+        &api.url(),
+        Some(TOKEN),
+        Some("info,quotebot::telegram::ops=debug"),
+    )
+}
+
+const CHECKED: &str = "follow alerts checked";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follow_alerts_come_once_survive_a_restart_and_stop_after_unfollow() {
+    const GROUP: i64 = -1_000_000_000_077;
+    let tmp = bot_folder(&[(
+        "2024-01-01-kazakh-grain.txt",
+        "date 2024-01-01\n\nGrain exports rose in Kazakhstan.",
+    )]);
+    let corpus = tmp.path().join("corpus");
+    let api = FakeApi::start().await;
+    api.set_chat_admin(GROUP, 900);
+    let bot = spawn_logging(tmp.path(), &api);
+    logged(&bot, CHECKED, 1).await;
+
+    let reply = text(&say(&api, 5, 5, "/follow grain exports", 1).await);
+    assert!(
+        reply.contains("Following “<b>grain exports</b>”"),
+        "{reply}"
+    );
+    // In a group, only its admins.
+    let refused = text(&say(&api, GROUP, 901, "/follow grain exports", 1).await);
+    assert!(refused.contains("only its admins"), "{refused}");
+    let ok = text(
+        &say(
+            &api,
+            GROUP,
+            900,
+            "/follow@quotebot_test_bot grain exports",
+            2,
+        )
+        .await,
+    );
+    assert!(ok.contains("Following"), "{ok}");
+    assert_eq!(api.served("getChatMember").len(), 2);
+    let list = text(&say(&api, 5, 5, "/following", 2).await);
+    assert!(list.contains("1. grain exports"), "{list}");
+
+    // An article on something else: a check, no alert (the Kazakh one was there before).
+    std::fs::write(
+        corpus.join("2024-02-01-zinc.txt"),
+        "date 2024-02-01\n\nZinc prices fell in Peru.",
+    )
+    .unwrap();
+    logged(&bot, CHECKED, 2).await;
+    // An article on the topic: one alert to each chat that follows it.
+    std::fs::write(
+        corpus.join("2024-03-01-russia-grain.txt"),
+        "date 2024-03-01\n\nRussia's grain exports hit a record in March.",
+    )
+    .unwrap();
+    let alerts = api
+        .wait_for("sendMessage", 3, WAIT, |b| b["chat_id"] == 5)
+        .await;
+    let alert = text(&alerts[2]);
+    assert!(
+        alert.contains("Russia's <b>grain</b>")
+            || alert.contains("Russia's grain exports hit a record"),
+        "{alert}"
+    );
+    assert!(alert.contains("1 March 2024"), "{alert}");
+    assert!(
+        alert.contains("Because you follow “grain exports”"),
+        "{alert}"
+    );
+    api.wait_for("sendMessage", 3, WAIT, |b| b["chat_id"] == GROUP)
+        .await;
+    stop(bot).await;
+    assert!(
+        sent_to(&api, 5).iter().all(|t| !t.contains("Kazakhstan")),
+        "no alert for an article that was there before following"
+    );
+
+    // A restart: nothing again.
+    let bot = spawn_logging(tmp.path(), &api);
+    logged(&bot, CHECKED, 1).await;
+    // An edit that leaves the topic's best sentence as it was: nothing either.
+    std::fs::write(
+        corpus.join("2024-03-01-russia-grain.txt"),
+        "date 2024-03-01\n\nRussia's grain exports hit a record in March.\n\nRain fell.",
+    )
+    .unwrap();
+    logged(&bot, CHECKED, 2).await;
+    assert_eq!(sent_to(&api, 5).len(), 3, "{:?}", sent_to(&api, 5));
+    // A second article: a second alert.
+    std::fs::write(
+        corpus.join("2024-04-01-india-grain.txt"),
+        "date 2024-04-01\n\nIndia banned grain exports in April.",
+    )
+    .unwrap();
+    let alerts = api
+        .wait_for("sendMessage", 4, WAIT, |b| b["chat_id"] == 5)
+        .await;
+    assert!(
+        text(&alerts[3]).contains("India banned"),
+        "{}",
+        text(&alerts[3])
+    );
+
+    // Unfollow: silence.
+    let done = text(&say(&api, 5, 5, "/unfollow 1", 5).await);
+    assert!(done.contains("Stopped following"), "{done}");
+    let list = text(&say(&api, 5, 5, "/following", 6).await);
+    assert!(list.contains("follows no topics"), "{list}");
+    let checks = bot.output().matches(CHECKED).count();
+    std::fs::write(
+        corpus.join("2024-05-01-egypt-grain.txt"),
+        "date 2024-05-01\n\nEgypt's grain exports doubled.",
+    )
+    .unwrap();
+    logged(&bot, CHECKED, checks + 1).await;
+    // The group still follows it.
+    let group = api
+        .wait_for("sendMessage", 5, WAIT, |b| b["chat_id"] == GROUP)
+        .await;
+    assert!(text(&group[4]).contains("Egypt"), "{}", text(&group[4]));
+    let to_chat = sent_to(&api, 5);
+    assert_eq!(to_chat.len(), 6, "{to_chat:?}");
+    assert!(to_chat.iter().all(|t| !t.contains("Egypt")), "{to_chat:?}");
+    let alerts_total = api
+        .served("sendMessage")
+        .iter()
+        .filter(|c| text(c).contains("Because you follow"))
+        .count();
+    assert_eq!(alerts_total, 5, "2 to the chat, 3 to the group");
+    stop(bot).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_votes_from_a_hundred_chats_are_all_counted() {
+    let tmp = bot_folder(&[TIN]);
+    let api = FakeApi::start().await;
+    let bot = BotProcess::spawn(tmp.path(), &api.url(), Some(TOKEN));
+    api.wait_for("getMe", 1, WAIT, |_| true).await;
+    let answer = say(&api, 1, 1, "tin prices", 1).await;
+    let rows = rows(&answer);
+    let (up, down) = (rows[1][0].1.clone(), rows[1][1].1.clone());
+    for chat in 1..=100i64 {
+        let under = json!({
+            "message_id": 5, "date": 1_700_000_000,
+            "chat": {"id": -chat, "type": "group", "title": "Group"},
+            "from": {"id": common::BOT_ID, "is_bot": true, "first_name": "Quotebot"},
+            "text": "an answer",
+        });
+        for j in 0..10 {
+            let user = chat * 100 + j;
+            let data = if j % 2 == 0 { &up } else { &down };
+            api.push(button_press(user, data, under.clone()));
+        }
+    }
+    let toasts = api
+        .wait_for("answerCallbackQuery", 1000, WAIT * 2, |_| true)
+        .await;
+    assert!(
+        toasts
+            .iter()
+            .all(|t| t.body["text"].as_str().unwrap_or("").starts_with("Thanks")),
+        "every vote acknowledged as new"
+    );
+    stop(bot).await;
+    let r = report(tmp.path());
+    assert_eq!(r["votes"], json!({"up": 500, "down": 500}));
+    assert_eq!(r["disliked"][0]["count"], 500);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupt_database_stops_the_bot_with_one_line_and_status_1() {
+    let tmp = bot_folder(&[TIN]);
+    std::fs::create_dir_all(tmp.path().join("data")).unwrap();
+    std::fs::write(
+        tmp.path().join("data/quotebot.sqlite"),
+        "this is not a database, it is a text file that someone put here\n".repeat(200),
+    )
+    .unwrap();
+    let api = FakeApi::start().await;
+    let bot = BotProcess::spawn(tmp.path(), &api.url(), Some(TOKEN));
+    let (status, output) = bot.wait_exit(WAIT).await;
+    assert_eq!(status.code(), Some(1), "{output}");
+    assert_eq!(output.lines().count(), 1, "{output}");
+    assert!(
+        output.starts_with(
+            "error: opening the database: data/quotebot.sqlite: file is not a database"
+        ),
+        "{output}"
+    );
+    assert!(api.calls().is_empty(), "nothing was sent");
+    // The report says the same.
+    let out = quotebot(tmp.path(), &["report"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("data/quotebot.sqlite: file is not a database")
+    );
+}
+
+/// Runs `quotebot telegram` in `dir` as a user without write access to a folder that is not
+/// its own: as `nobody` when the tests run as root (root may write anywhere). The binary is
+/// linked (or copied) into `dir`, so that `nobody` can run it wherever the build is.
+fn run_unprivileged(dir: &Path, api: &FakeApi) -> std::process::Output {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let mut cmd = if root {
+        let bin = dir.join("quotebot-bin");
+        if !bin.exists() && std::fs::hard_link(env!("CARGO_BIN_EXE_quotebot"), &bin).is_err() {
+            std::fs::copy(env!("CARGO_BIN_EXE_quotebot"), &bin).unwrap();
+        }
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&bin);
+        c
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_quotebot"))
+    };
+    cmd.arg("telegram")
+        .current_dir(dir)
+        .env("TELOXIDE_TOKEN", TOKEN)
+        .env("TELOXIDE_API_URL", api.url())
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("quotebot runs")
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_folder_stops_the_bot_with_one_line_and_status_1() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = bot_folder(&[TIN]);
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("config/quotebot.toml"),
+        "[storage]\npath = \"ro/quotebot.sqlite\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.join("ro")).unwrap();
+    for d in [dir, &dir.join("corpus"), &dir.join("config")] {
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    std::fs::set_permissions(dir.join("ro"), std::fs::Permissions::from_mode(0o555)).unwrap();
+    let api = FakeApi::start().await;
+
+    let out = run_unprivileged(dir, &api);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "error: opening the database: ro/quotebot.sqlite: unable to open database file"
+        ),
+        "{stderr}"
+    );
+    assert!(!dir.join("ro/quotebot.sqlite").exists());
+
+    // A database that is there, in a folder that became read-only: the same.
+    std::fs::set_permissions(dir.join("ro"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let storage = quotebot::storage::Storage::open(&quotebot::config::StorageConfig {
+        path: dir.join("ro/quotebot.sqlite"),
+        keep_days: 90,
+    })
+    .unwrap();
+    storage.close();
+    drop(storage);
+    for f in std::fs::read_dir(dir.join("ro")).unwrap() {
+        std::fs::set_permissions(f.unwrap().path(), std::fs::Permissions::from_mode(0o444))
+            .unwrap();
+    }
+    std::fs::set_permissions(dir.join("ro"), std::fs::Permissions::from_mode(0o555)).unwrap();
+    let out = run_unprivileged(dir, &api);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("error: opening the database: ro/quotebot.sqlite: "),
+        "{stderr}"
+    );
+    assert!(stderr.contains("must be writable"), "{stderr}");
+    assert!(api.calls().is_empty(), "nothing was sent");
+}
+
+#[test]
+fn ask_and_chat_create_no_database() {
+    let dir = common::process::copy_of_repo();
+    let out = quotebot(dir.path(), &["ask", "grain exports"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("grain"));
+    let mut chat = Command::new(env!("CARGO_BIN_EXE_quotebot"))
+        .arg("chat")
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = chat.stdin.take().unwrap();
+        writeln!(stdin, "Rasht-Astara railway").unwrap();
+    }
+    let out = chat.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Rasht-Astara"));
+    assert!(
+        !dir.path().join("data").exists(),
+        "ask and chat must not create the database"
+    );
+    // Nor does the report: it reads a database that is there.
+    let out = quotebot(dir.path(), &["report", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no database yet"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!dir.path().join("data").exists());
+}
