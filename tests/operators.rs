@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use common::process::BotProcess;
-use common::{FakeApi, button_press, message, sent_message};
+use common::{FakeApi, Fault, button_press, message, sent_message};
 
 const TOKEN: &str = "777000:OPS-secret-token-MNBVCX";
 const WAIT: Duration = Duration::from_secs(60);
@@ -305,13 +305,20 @@ async fn follow_alerts_come_once_survive_a_restart_and_stop_after_unfollow() {
     // In a group, only its admins.
     let refused = text(&say(&api, GROUP, 901, "/follow grain exports", 1).await);
     assert!(refused.contains("only its admins"), "{refused}");
+    // Telegram cannot say: a short note, not silence.
+    api.fault(
+        "getChatMember",
+        Fault::Status(400, "Bad Request: member not found"),
+    );
+    let failed = text(&say(&api, GROUP, 900, "/follow grain exports", 2).await);
+    assert!(failed.contains("could not check"), "{failed}");
     let ok = text(
         &say(
             &api,
             GROUP,
             900,
             "/follow@quotebot_test_bot grain exports",
-            2,
+            3,
         )
         .await,
     );
@@ -347,7 +354,7 @@ async fn follow_alerts_come_once_survive_a_restart_and_stop_after_unfollow() {
         alert.contains("Because you follow “grain exports”"),
         "{alert}"
     );
-    api.wait_for("sendMessage", 3, WAIT, |b| b["chat_id"] == GROUP)
+    api.wait_for("sendMessage", 4, WAIT, |b| b["chat_id"] == GROUP)
         .await;
     stop(bot).await;
     assert!(
@@ -395,9 +402,9 @@ async fn follow_alerts_come_once_survive_a_restart_and_stop_after_unfollow() {
     logged(&bot, CHECKED, checks + 1).await;
     // The group still follows it.
     let group = api
-        .wait_for("sendMessage", 5, WAIT, |b| b["chat_id"] == GROUP)
+        .wait_for("sendMessage", 6, WAIT, |b| b["chat_id"] == GROUP)
         .await;
-    assert!(text(&group[4]).contains("Egypt"), "{}", text(&group[4]));
+    assert!(text(&group[5]).contains("Egypt"), "{}", text(&group[5]));
     let to_chat = sent_to(&api, 5);
     assert_eq!(to_chat.len(), 6, "{to_chat:?}");
     assert!(to_chat.iter().all(|t| !t.contains("Egypt")), "{to_chat:?}");
@@ -596,4 +603,65 @@ fn ask_and_chat_create_no_database() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!dir.path().join("data").exists());
+}
+
+/// A write that fails while the bot runs (here a trigger that refuses every count, as a full
+/// disk would) is logged, and the bot goes on answering; once writes succeed again, they are
+/// recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_write_is_logged_and_the_bot_keeps_answering() {
+    let tmp = bot_folder(&[TIN]);
+    let api = FakeApi::start().await;
+    let bot = BotProcess::spawn(tmp.path(), &api.url(), Some(TOKEN));
+    api.wait_for("getMe", 1, WAIT, |_| true).await;
+    assert!(text(&say(&api, 1, 1, "tin output", 1).await).contains("Bolivia"));
+
+    let db = rusqlite::Connection::open(tmp.path().join("data/quotebot.sqlite")).unwrap();
+    db.busy_timeout(WAIT).unwrap();
+    // The first answer's record is written (it is queued after the reply is sent).
+    let deadline = Instant::now() + WAIT;
+    while db
+        .query_row("SELECT coalesce(sum(n), 0) FROM counts", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .unwrap()
+        < 1
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the first answer was never recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    db.execute_batch(
+        "CREATE TRIGGER refuse BEFORE INSERT ON counts BEGIN SELECT RAISE(FAIL, 'disk on fire'); END;",
+    )
+    .unwrap();
+    let reply = say(&api, 2, 2, "tin prices", 1).await;
+    assert!(text(&reply).contains("London"), "{}", text(&reply));
+    let not_found = say(&api, 3, 3, "who won the chess final", 1).await;
+    assert!(text(&not_found).contains("found nothing"));
+    logged(&bot, "recording a question not found failed", 1).await;
+    assert!(
+        bot.output()
+            .contains("recording an answer failed: disk on fire"),
+        "{}",
+        bot.output()
+    );
+    // Votes go on being kept (they write no count).
+    let rows = rows(&reply);
+    let answered = sent_message(&reply, 901, json!(null));
+    assert!(
+        press(&api, 2, &rows[1][0].1, &answered)
+            .await
+            .starts_with("Thanks")
+    );
+
+    db.execute_batch("DROP TRIGGER refuse").unwrap();
+    assert!(text(&say(&api, 4, 4, "tin output", 1).await).contains("Bolivia"));
+    stop(bot).await;
+    let r = report(tmp.path());
+    assert_eq!(r["answered"], 2, "the first and the last: {r}");
+    assert_eq!(r["not_found"], 0, "{r}");
+    assert_eq!(r["votes"]["up"], 1, "{r}");
 }

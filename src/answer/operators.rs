@@ -139,6 +139,14 @@ pub fn follow_admins_only() -> Rich {
     Rich::plain("In a group, only its admins can change what it follows.")
 }
 
+/// When Telegram could not say whether the sender is an admin of the group.
+#[must_use]
+pub fn admin_check_failed() -> Rich {
+    Rich::plain(
+        "Sorry, I could not check that you are an admin of this group just now. Please try again.",
+    )
+}
+
 /// When the database could not be read or written.
 #[must_use]
 pub fn storage_failed() -> Rich {

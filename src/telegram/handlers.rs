@@ -460,8 +460,9 @@ async fn answer(bot: &Tg, msg: &Message, question: &str, shared: &Shared) -> Han
         .first()
         .map(|a| ops::with_votes(shared, keyboard(a, 1, None), a));
     let text = replies::answer(&answers);
-    reply(bot, msg, &text, keyboard).await?;
+    // Queued before the reply goes out, so that whatever follows the reply sees it.
     ops::record_answer(shared, msg, question, &answers);
+    reply(bot, msg, &text, keyboard).await?;
     log::info!(
         "answered chat {} in {:.1} ms, score {}",
         msg.chat.id,

@@ -66,10 +66,14 @@ pub fn chat_kind(chat: &teloxide::types::Chat) -> db::ChatKind {
 
 /// Records an answer given in a chat (`answers` empty: not found). Returns at once.
 pub fn record_answer(shared: &Shared, msg: &Message, question: &str, answers: &[Answer]) {
-    let Some(storage) = &shared.storage else {
-        return;
-    };
-    let kind = chat_kind(&msg.chat);
+    if let Some(storage) = &shared.storage {
+        record(storage, chat_kind(&msg.chat), question, answers);
+    }
+}
+
+/// Queues the record of `question`, answered with `answers` (empty: not found) in a chat of
+/// `kind`; what the bot does after each answer, and all it costs the answer: a channel send.
+pub fn record(storage: &Storage, kind: db::ChatKind, question: &str, answers: &[Answer]) {
     let now = storage::now();
     match answers.first() {
         Some(a) => {
@@ -201,9 +205,22 @@ pub async fn on_follow_command(
     };
     let chat = msg.chat.id.0;
     let changes = !matches!(cmd, FollowCommand::Following);
-    if changes && !may_change_follows(&bot, &msg).await? {
-        reply(&bot, &msg, &say::follow_admins_only(), None).await?;
-        return Ok(());
+    if changes {
+        let refusal = match may_change_follows(&bot, &msg).await {
+            Ok(true) => None,
+            Ok(false) => Some(say::follow_admins_only()),
+            Err(e) => {
+                log::warn!(
+                    "could not ask Telegram whether a user is an admin of chat {chat}: {}",
+                    super::describe(&e)
+                );
+                Some(say::admin_check_failed())
+            }
+        };
+        if let Some(text) = refusal {
+            reply(&bot, &msg, &text, None).await?;
+            return Ok(());
+        }
     }
     let text = match cmd {
         FollowCommand::Follow(topic) => {
