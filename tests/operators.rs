@@ -525,8 +525,15 @@ async fn a_read_only_folder_stops_the_bot_with_one_line_and_status_1() {
     )
     .unwrap();
     std::fs::create_dir(dir.join("ro")).unwrap();
+    // Whoever runs it can read everything else, whatever the umask.
     for d in [dir, &dir.join("corpus"), &dir.join("config")] {
         std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    for f in [
+        dir.join("config/quotebot.toml"),
+        dir.join("corpus").join(TIN.0),
+    ] {
+        std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o644)).unwrap();
     }
     std::fs::set_permissions(dir.join("ro"), std::fs::Permissions::from_mode(0o555)).unwrap();
     let api = FakeApi::start().await;
@@ -664,4 +671,64 @@ async fn a_failing_write_is_logged_and_the_bot_keeps_answering() {
     assert_eq!(r["answered"], 2, "the first and the last: {r}");
     assert_eq!(r["not_found"], 0, "{r}");
     assert_eq!(r["votes"]["up"], 1, "{r}");
+}
+
+/// Inline queries fire on every keystroke: they are not recorded. Their answers carry 👍/👎;
+/// a vote on one keeps its quote (there is no question to keep).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inline_answers_carry_votes_and_inline_queries_are_not_recorded() {
+    let tmp = bot_folder(&[TIN]);
+    let api = FakeApi::start().await;
+    let bot = BotProcess::spawn(tmp.path(), &api.url(), Some(TOKEN));
+    api.wait_for("getMe", 1, WAIT, |_| true).await;
+    for (i, q) in ["ti", "tin", "tin pri", "tin prices", "zzzq nothing"]
+        .iter()
+        .enumerate()
+    {
+        api.push(common::inline_query(50, q));
+        api.wait_for("answerInlineQuery", i + 1, WAIT, |_| true)
+            .await;
+    }
+    let calls = api.served("answerInlineQuery");
+    let results = calls[3].body["results"].as_array().unwrap();
+    let first = &results[0];
+    assert!(
+        first["title"].as_str().unwrap().contains("London"),
+        "{first}"
+    );
+    let buttons: Vec<(String, String)> = first["reply_markup"]["inline_keyboard"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_array().unwrap().clone())
+        .map(|b| {
+            (
+                b["text"].as_str().unwrap().to_string(),
+                b["callback_data"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let down = &buttons.iter().find(|(l, _)| l == "👎").expect("👎").1;
+    api.push(common::inline_button_press(50, down));
+    let toast = api.wait_for("answerCallbackQuery", 1, WAIT, |_| true).await;
+    assert!(
+        toast[0].body["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Thanks"),
+        "{:?}",
+        toast[0].body
+    );
+    stop(bot).await;
+    let r = report(tmp.path());
+    assert_eq!(
+        (r["answered"].clone(), r["not_found"].clone()),
+        (json!(0), json!(0)),
+        "{r}"
+    );
+    assert_eq!(r["unanswered"], json!([]), "{r}");
+    assert_eq!(
+        r["disliked"],
+        json!([{"quote": "Tin prices fell in London.", "title": "Tin", "count": 1}])
+    );
 }
