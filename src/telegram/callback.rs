@@ -4,7 +4,8 @@
 //! can say so instead of showing the wrong sentence), and a sentence id or how many quotes were
 //! shown. "More" needs the question too: for a message in a chat it is the message the answer
 //! replied to; a message sent inline has none, so there the question itself rides along when
-//! it fits.
+//! it fits. 👍 and 👎 carry the corpus version and sentence id of their answer, under which the
+//! storage keeps the quote, so that a vote counts against the right quote after a reload.
 
 /// Telegram's limit on callback data.
 pub const MAX_DATA: usize = 64;

@@ -466,3 +466,33 @@ async fn check_alerts(
     }
     fingerprints
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Article;
+    use std::path::Path;
+
+    fn article(path: &str, text: &str) -> Article {
+        Article::parse(Path::new(path), text.as_bytes()).unwrap().0
+    }
+
+    /// Fingerprints follow the text: the same for an unchanged article (kept, not hashed
+    /// again, while it is the same `Arc`), another for a changed one.
+    #[test]
+    fn fingerprints_change_with_the_text_only() {
+        let mut f = Fingerprints::default();
+        let a = article("c/a.txt", "date 2024-01-01 Tin output rose.");
+        let b = article("c/b.txt", "date 2024-01-02 Zinc output fell.");
+        let index = Index::build(vec![a.clone(), b]);
+        let first = f.of(&index);
+        assert_eq!(first.len(), 2);
+        assert_eq!(f.of(&index), first, "the same index, the same fingerprints");
+        let changed = article("c/b.txt", "date 2024-01-02 Zinc output rose.");
+        let index = Index::build(vec![a, changed]);
+        let second = f.of(&index);
+        let by_path = |v: &[(String, u64)], p: &str| v.iter().find(|(q, _)| q == p).unwrap().1;
+        assert_eq!(by_path(&first, "c/a.txt"), by_path(&second, "c/a.txt"));
+        assert_ne!(by_path(&first, "c/b.txt"), by_path(&second, "c/b.txt"));
+    }
+}
