@@ -297,8 +297,18 @@ fn writer(conn: Connection, jobs: Receiver<Job>, path: &Path, keep_days: u32) {
                 job(&conn);
                 continue;
             }
-            // A job that failed leaves nothing behind.
-            let end = if job(&conn) {
+            // A job that failed leaves nothing behind; one that panicked (a bug) is logged,
+            // and the writer goes on with the rest.
+            let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&conn)))
+                .unwrap_or_else(|panic| {
+                    log::error!(
+                        "{}: a write panicked: {}",
+                        path.display(),
+                        crate::error::panic_message(&*panic)
+                    );
+                    false
+                });
+            let end = if ok {
                 "RELEASE job"
             } else {
                 "ROLLBACK TO job; RELEASE job"
@@ -369,6 +379,31 @@ mod tests {
         let err = report(&config, 30).unwrap_err().to_string();
         assert!(err.contains("no database yet"), "{err}");
         assert!(!tmp.path().join("data").exists());
+    }
+
+    #[test]
+    fn a_write_that_panics_loses_nothing_else() {
+        let tmp = tempfile::tempdir().unwrap();
+        let storage = Storage::open(&config(tmp.path())).unwrap();
+        storage.record("a question", |c| {
+            db::record_not_found(c, now(), "group", "q1")
+        });
+        storage.record("a bug", |c| {
+            db::record_not_found(c, now(), "group", "q2")?;
+            panic!("a bug in a write")
+        });
+        storage.record("a question", |c| {
+            db::record_not_found(c, now(), "group", "q3")
+        });
+        let list = storage
+            .call_blocking(|c| db::unanswered(c, now(), 1, 10))
+            .unwrap();
+        let questions: Vec<&str> = list.iter().map(|u| u.question.as_str()).collect();
+        assert_eq!(questions.len(), 2, "{questions:?}");
+        assert!(
+            questions.contains(&"q1") && questions.contains(&"q3"),
+            "{questions:?}"
+        );
     }
 
     #[test]
