@@ -23,6 +23,11 @@ use crate::error::{Error, Result};
 /// Writes in one transaction at most.
 const BATCH: usize = 256;
 
+/// While busy, the writer looks for new jobs this often…
+const GATHER: Duration = Duration::from_millis(5);
+/// …until none came for this long; then it sleeps until one does.
+const BUSY: Duration = Duration::from_secs(2);
+
 /// How often old rows are pruned while the bot runs (and once at start).
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
@@ -260,11 +265,30 @@ impl Drop for Storage {
     }
 }
 
+/// The next job, or `None` once every sender is gone. While jobs keep coming (one within
+/// [`BUSY`] of the last), the writer looks for them every [`GATHER`] instead of sleeping on the
+/// channel: a record then costs its sender a push, never the system call that wakes a
+/// sleeping thread (which measurably slowed answers paced at 500 a second).
+fn next_job(jobs: &Receiver<Job>, last_job: Instant) -> Option<Job> {
+    loop {
+        match jobs.try_recv() {
+            Ok(job) => return Some(job),
+            Err(mpsc::TryRecvError::Disconnected) => return None,
+            Err(mpsc::TryRecvError::Empty) if last_job.elapsed() < BUSY => {
+                std::thread::sleep(GATHER);
+            }
+            Err(mpsc::TryRecvError::Empty) => return jobs.recv().ok(),
+        }
+    }
+}
+
 /// The writer: jobs as they come, those that arrive together in one transaction, each in a
 /// savepoint; old rows pruned every hour.
 fn writer(conn: Connection, jobs: Receiver<Job>, path: &Path, keep_days: u32) {
     let mut last_prune: Option<Instant> = None;
-    while let Ok(first) = jobs.recv() {
+    let mut last_job = Instant::now();
+    while let Some(first) = next_job(&jobs, last_job) {
+        last_job = Instant::now();
         if last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
             last_prune = Some(Instant::now());
             match db::prune(&conn, now(), keep_days) {
