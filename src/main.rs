@@ -81,7 +81,8 @@ enum Command {
     /// questions that found nothing, the quotes with the most 👎 (reads [storage] path)
     Report {
         /// The days to look back
-        #[arg(long, value_name = "N", default_value_t = 30)]
+        #[arg(long, value_name = "N", default_value_t = 30,
+              value_parser = clap::value_parser!(u32).range(1..=36_500))]
         days: u32,
         /// One JSON object, for scripts
         #[arg(long)]

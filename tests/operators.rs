@@ -252,6 +252,17 @@ async fn votes_a_changed_vote_unanswered_about_and_the_report() {
     let week = report_days(tmp.path(), "1");
     assert_eq!(week["days"], 1);
     assert_eq!(week["not_found"], 4);
+    let out = quotebot(tmp.path(), &["report", "--days", "0"]);
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    // In words, for people.
+    let out = quotebot(tmp.path(), &["report"]);
+    let words = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        words.starts_with("Last 30 days: 1 answered, 4 not found; 0 👍, 2 👎.")
+            && words.contains("    3×  what is the capital of france  (first ")
+            && words.contains("    2×  “Tin output rose in Bolivia.” — Tin"),
+        "{words}"
+    );
 }
 
 fn report_days(dir: &Path, days: &str) -> Value {
@@ -414,6 +425,13 @@ async fn follow_alerts_come_once_survive_a_restart_and_stop_after_unfollow() {
         .filter(|c| text(c).contains("Because you follow"))
         .count();
     assert_eq!(alerts_total, 5, "2 to the chat, 3 to the group");
+    // Without a topic or a number: how to use them.
+    let how = text(&say(&api, 8, 8, "/follow", 1).await);
+    assert!(how.contains("Give a topic after /follow"), "{how}");
+    let how = text(&say(&api, 8, 8, "/unfollow first", 2).await);
+    assert!(how.contains("Give the number of a topic"), "{how}");
+    let how = text(&say(&api, 8, 8, "/unfollow 3", 3).await);
+    assert!(how.contains("Give the number of a topic"), "{how}");
     stop(bot).await;
 }
 
