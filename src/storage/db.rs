@@ -60,7 +60,7 @@ const MIGRATIONS: &[&str] = &[
         id INTEGER PRIMARY KEY,
         chat INTEGER NOT NULL,
         topic TEXT NOT NULL,
-        created_at INTEGER NOT NULL,
+        created_ms INTEGER NOT NULL,
         UNIQUE (chat, topic)
     );
     -- Quotes already sent for a chat's topic: never twice.
@@ -71,10 +71,12 @@ const MIGRATIONS: &[&str] = &[
         at INTEGER NOT NULL,
         PRIMARY KEY (chat, topic, quote)
     ) WITHOUT ROWID;
-    -- The articles as last seen, to tell new and changed ones, across restarts.
+    -- The articles as last seen, to tell new and changed ones, across restarts, and when
+    -- each was first seen, to tell those that were there before a topic was followed.
     CREATE TABLE articles (
         path TEXT PRIMARY KEY,
         fingerprint INTEGER NOT NULL,
+        first_seen_ms INTEGER NOT NULL,
         seen_at INTEGER NOT NULL
     ) WITHOUT ROWID;
     ",
@@ -476,8 +478,13 @@ pub fn normalize_topic(topic: &str) -> String {
     words.join(" ").chars().take(100).collect()
 }
 
-/// `chat` follows `topic` from `now` on.
-pub fn follow(conn: &Connection, now: i64, chat: i64, topic: &str) -> rusqlite::Result<Followed> {
+/// `chat` follows `topic` from `now_ms` (Unix milliseconds) on.
+pub fn follow(
+    conn: &Connection,
+    now_ms: i64,
+    chat: i64,
+    topic: &str,
+) -> rusqlite::Result<Followed> {
     let topics = following(conn, chat)?;
     if topics.iter().any(|t| t.eq_ignore_ascii_case(topic)) {
         return Ok(Followed::Already);
@@ -486,8 +493,8 @@ pub fn follow(conn: &Connection, now: i64, chat: i64, topic: &str) -> rusqlite::
         return Ok(Followed::Full);
     }
     conn.execute(
-        "INSERT INTO follows (chat, topic, created_at) VALUES (?1, ?2, ?3)",
-        params![chat, topic, now],
+        "INSERT INTO follows (chat, topic, created_ms) VALUES (?1, ?2, ?3)",
+        params![chat, topic, now_ms],
     )?;
     Ok(Followed::Added(topics.len() + 1))
 }
@@ -514,24 +521,49 @@ pub fn unfollow(conn: &Connection, chat: i64, n: usize) -> rusqlite::Result<Opti
     Ok(Some(topic))
 }
 
-/// Every follow: (chat, topic).
-pub fn all_follows(conn: &Connection) -> rusqlite::Result<Vec<(i64, String)>> {
-    let mut stmt = conn.prepare_cached("SELECT chat, topic FROM follows ORDER BY id")?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+/// A topic a chat follows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Follow {
+    /// The chat.
+    pub chat: i64,
+    /// The topic.
+    pub topic: String,
+    /// When it was followed (Unix milliseconds): articles first seen before are not news.
+    pub created_ms: i64,
+}
+
+/// Every follow.
+pub fn all_follows(conn: &Connection) -> rusqlite::Result<Vec<Follow>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT chat, topic, created_ms FROM follows ORDER BY id")?;
+    let rows = stmt.query_map([], |r| {
+        Ok(Follow {
+            chat: r.get(0)?,
+            topic: r.get(1)?,
+            created_ms: r.get(2)?,
+        })
+    })?;
     rows.collect()
 }
 
 /// Compares the articles now (path, text fingerprint) with those last seen, records them, and
-/// returns the paths that are new or changed since. Articles gone are forgotten.
+/// returns those that are new or changed since, each with when it was first seen (Unix
+/// milliseconds; a changed article keeps its first time). Articles gone are forgotten.
 pub fn sync_articles(
     conn: &Connection,
-    now: i64,
+    now_ms: i64,
     articles: &[(String, u64)],
-) -> rusqlite::Result<Vec<String>> {
+) -> rusqlite::Result<Vec<(String, i64)>> {
     let mut known = std::collections::HashMap::new();
     {
-        let mut stmt = conn.prepare_cached("SELECT path, fingerprint FROM articles")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        let mut stmt =
+            conn.prepare_cached("SELECT path, fingerprint, first_seen_ms FROM articles")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                (r.get::<_, i64>(1)?, r.get::<_, i64>(2)?),
+            ))
+        })?;
         for row in rows {
             let (p, f) = row?;
             known.insert(p, f);
@@ -539,15 +571,18 @@ pub fn sync_articles(
     }
     let mut fresh = Vec::new();
     let mut upsert = conn.prepare_cached(
-        "INSERT INTO articles (path, fingerprint, seen_at) VALUES (?1, ?2, ?3)
+        "INSERT INTO articles (path, fingerprint, first_seen_ms, seen_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (path) DO UPDATE SET fingerprint = excluded.fingerprint, seen_at = excluded.seen_at",
     )?;
     for (path, fingerprint) in articles {
         let f = *fingerprint as i64;
-        if known.remove(path) != Some(f) {
-            upsert.execute(params![path, f, now])?;
-            fresh.push(path.clone());
-        }
+        let first_seen = match known.remove(path) {
+            Some((old, _)) if old == f => continue,
+            Some((_, first)) => first,
+            None => now_ms,
+        };
+        upsert.execute(params![path, f, first_seen, now_ms / 1000])?;
+        fresh.push((path.clone(), first_seen));
     }
     let mut delete = conn.prepare_cached("DELETE FROM articles WHERE path = ?1")?;
     for gone in known.keys() {
@@ -746,10 +781,32 @@ mod tests {
     fn articles_are_new_once_and_again_when_changed() {
         let c = db();
         let a = vec![("a.txt".to_string(), 1), ("b.txt".to_string(), 2)];
-        assert_eq!(sync_articles(&c, NOW, &a).unwrap(), ["a.txt", "b.txt"]);
-        assert!(sync_articles(&c, NOW, &a).unwrap().is_empty());
+        assert_eq!(
+            sync_articles(&c, NOW, &a).unwrap(),
+            [("a.txt".to_string(), NOW), ("b.txt".to_string(), NOW)]
+        );
+        assert!(sync_articles(&c, NOW + 1, &a).unwrap().is_empty());
+        // Changed: new again, but first seen when it first was.
         let changed = vec![("a.txt".to_string(), 1), ("b.txt".to_string(), 3)];
-        assert_eq!(sync_articles(&c, NOW, &changed).unwrap(), ["b.txt"]);
+        assert_eq!(
+            sync_articles(&c, NOW + 2, &changed).unwrap(),
+            [("b.txt".to_string(), NOW)]
+        );
+        // Gone, then back: first seen again.
+        sync_articles(&c, NOW + 3, &changed[..1]).unwrap();
+        assert_eq!(
+            sync_articles(&c, NOW + 4, &changed).unwrap(),
+            [("b.txt".to_string(), NOW + 4)]
+        );
+        follow(&c, NOW + 5, 1, "tin").unwrap();
+        assert_eq!(
+            all_follows(&c).unwrap(),
+            [Follow {
+                chat: 1,
+                topic: "tin".into(),
+                created_ms: NOW + 5
+            }]
+        );
         assert!(claim_alert(&c, NOW, 1, "t", "q").unwrap());
         assert!(!claim_alert(&c, NOW, 1, "t", "q").unwrap());
         assert!(claim_alert(&c, NOW, 2, "t", "q").unwrap());

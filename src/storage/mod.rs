@@ -33,6 +33,14 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 type Job = Box<dyn FnOnce(&Connection) -> bool + Send>;
 
+/// Now, in Unix milliseconds.
+#[must_use]
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
 /// Now, in Unix seconds.
 #[must_use]
 pub fn now() -> i64 {

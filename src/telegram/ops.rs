@@ -228,7 +228,7 @@ pub async fn on_follow_command(
             if topic.is_empty() {
                 say::follow_what()
             } else {
-                let now = storage::now();
+                let now = storage::now_ms();
                 let t = topic.clone();
                 match storage.call(move |c| db::follow(c, now, chat, &t)).await {
                     Ok(outcome) => {
@@ -358,8 +358,13 @@ pub async fn follow_alerts(tg: Tg, library: Arc<Library>, storage: Arc<Storage>)
     }
 }
 
-/// Finds the new and changed articles, and for each followed topic that one of them answers
-/// (its best sentence scoring at least `min_score`) sends the chat that quote, once.
+/// How many quotes a topic is asked for among the new and changed articles: a follow takes the
+/// best of those from articles first seen after it was made.
+const ALERT_DEPTH: usize = 20;
+
+/// Finds the new and changed articles, and for each follow that one of them answers — its
+/// best sentence for the topic scoring at least `min_score`, from an article first seen after
+/// the topic was followed — sends the chat that quote, once.
 async fn check_alerts(
     tg: &Tg,
     library: &Arc<Library>,
@@ -381,9 +386,10 @@ async fn check_alerts(
         }
     };
     let now = storage::now();
+    let now_ms = storage::now_ms();
     let fresh = storage
         .call(move |c| {
-            let fresh = db::sync_articles(c, now, &list)?;
+            let fresh = db::sync_articles(c, now_ms, &list)?;
             let follows = if fresh.is_empty() {
                 Vec::new()
             } else {
@@ -402,19 +408,20 @@ async fn check_alerts(
     if fresh.is_empty() || follows.is_empty() {
         return fingerprints;
     }
-    let fresh: HashSet<String> = fresh.into_iter().collect();
+    let first_seen: HashMap<String, i64> = fresh.into_iter().collect();
     let topics: Vec<String> = follows
         .iter()
-        .map(|(_, t)| t.clone())
+        .map(|f| f.topic.clone())
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
+    let paths: HashSet<String> = first_seen.keys().cloned().collect();
     // Each topic asked of the new and changed articles alone, through the one search path.
     let found = tokio::task::spawn_blocking(move || {
         let articles: Vec<_> = index
             .articles()
             .iter()
-            .filter(|a| fresh.contains(a.path.to_string_lossy().as_ref()))
+            .filter(|a| paths.contains(a.path.to_string_lossy().as_ref()))
             .cloned()
             .collect();
         let config = lib.engine().config().clone();
@@ -422,11 +429,11 @@ async fn check_alerts(
         let engine = Engine::new(Index::build_shared(articles), config);
         topics
             .into_iter()
-            .filter_map(|t| {
-                let best = engine.ask_with(&t, 1, min_score).into_iter().next()?;
-                Some((t, best))
+            .map(|t| {
+                let answers = engine.ask_with(&t, ALERT_DEPTH, min_score);
+                (t, answers)
             })
-            .collect::<HashMap<String, Answer>>()
+            .collect::<HashMap<String, Vec<Answer>>>()
     })
     .await;
     let found = match found {
@@ -436,8 +443,20 @@ async fn check_alerts(
             return fingerprints;
         }
     };
-    for (chat, topic) in follows {
-        let Some(best) = found.get(&topic) else {
+    for db::Follow {
+        chat,
+        topic,
+        created_ms,
+    } in follows
+    {
+        // Articles that were there when the topic was followed are not news to the chat, even
+        // when they change later.
+        let best = found.get(&topic).and_then(|answers| {
+            answers
+                .iter()
+                .find(|a| first_seen.get(&a.path).is_some_and(|&t| t > created_ms))
+        });
+        let Some(best) = best else {
             continue;
         };
         let (t, quote) = (topic.clone(), best.quote.clone());
