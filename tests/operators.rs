@@ -217,6 +217,22 @@ async fn votes_a_changed_vote_unanswered_about_and_the_report() {
         !output.contains("capital"),
         "questions stay out of the log: {output}"
     );
+    // After a restart the votes are still there: the same vote again changes nothing.
+    let bot = BotProcess::spawn(tmp.path(), &api.url(), Some(TOKEN));
+    let toasts = api.served("answerCallbackQuery").len();
+    api.push(button_press(2, &down, answered.clone()));
+    let toast = api
+        .wait_for("answerCallbackQuery", toasts + 1, WAIT, |_| true)
+        .await;
+    assert!(
+        toast[toasts].body["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Thanks"),
+        "{:?}",
+        toast[toasts].body
+    );
+    stop(bot).await;
 
     // After the bot stopped, from the command line.
     let r = report(tmp.path());
