@@ -22,6 +22,8 @@ pub struct Config {
     pub search: SearchConfig,
     /// `[telegram]`
     pub telegram: TelegramConfig,
+    /// `[storage]`
+    pub storage: StorageConfig,
 }
 
 /// `[corpus]`: where the articles are.
@@ -87,6 +89,26 @@ pub struct TelegramConfig {
     pub allowed_chats: Vec<i64>,
     /// Users who may use the admin commands.
     pub admins: Vec<u64>,
+}
+
+/// `[storage]`: the operators' database (what was asked and not found, votes, follows), opened
+/// only by `quotebot telegram` and `quotebot report`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// The SQLite file, created with its folder on first run.
+    pub path: PathBuf,
+    /// Questions, counts and votes older than this many days are deleted.
+    pub keep_days: u32,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            path: PathBuf::from("data/quotebot.sqlite"),
+            keep_days: 90,
+        }
+    }
 }
 
 impl Config {

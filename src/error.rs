@@ -85,6 +85,15 @@ pub enum Error {
         message: String,
     },
 
+    /// The operators' database cannot be opened, is not a database, or cannot be written.
+    #[error("{}: {message}", path.display())]
+    Storage {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite or the file system said.
+        message: String,
+    },
+
     /// The configuration file is not valid TOML or has an unknown key or a wrong type.
     #[error("{}: {message}", path.display())]
     Config {
@@ -107,7 +116,8 @@ impl Error {
             | Error::BadDate { path, .. }
             | Error::TooLarge { path, .. }
             | Error::Bug { path, .. }
-            | Error::Config { path, .. } => path,
+            | Error::Config { path, .. }
+            | Error::Storage { path, .. } => path,
             Error::TelegramAuth | Error::Telegram { .. } => std::path::Path::new(""),
         }
     }

@@ -46,6 +46,7 @@ pub mod error;
 pub mod eval;
 pub mod live;
 pub mod search;
+pub mod storage;
 pub mod synth;
 pub mod telegram;
 

@@ -177,6 +177,8 @@ pub struct Library {
     state: Mutex<State>,
     /// One reload at a time.
     reloading: Mutex<()>,
+    /// Told the number of changing reloads after each (for follow alerts).
+    changes: tokio::sync::watch::Sender<u64>,
 }
 
 impl Library {
@@ -205,6 +207,7 @@ impl Library {
                 engine,
                 state: Mutex::new(state),
                 reloading: Mutex::new(()),
+                changes: tokio::sync::watch::Sender::new(0),
             },
             corpus.problems,
         ))
@@ -239,6 +242,13 @@ impl Library {
     #[must_use]
     pub fn reloads(&self) -> u64 {
         self.state().reloads
+    }
+
+    /// Changes as they happen: the receiver sees the count of reloads that changed something,
+    /// after each (articles added, changed or removed and the new index in place).
+    #[must_use]
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
     }
 
     /// Reads what changed in the folder and swaps the new index in. Fails only when the
@@ -341,8 +351,12 @@ impl Library {
             };
             drop(old);
             self.engine.replace(index);
-            let mut state = self.state();
-            state.reloads += 1;
+            let reloads = {
+                let mut state = self.state();
+                state.reloads += 1;
+                state.reloads
+            };
+            self.changes.send_replace(reloads);
         }
         self.state().last_reload = Some(SystemTime::now());
         let index = self.engine.index();

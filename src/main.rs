@@ -77,6 +77,17 @@ enum Command {
     },
     /// List the articles, newest first
     Articles,
+    /// What the bot recorded: questions answered and not found, votes, the most asked
+    /// questions that found nothing, the quotes with the most 👎 (reads [storage] path)
+    Report {
+        /// The days to look back
+        #[arg(long, value_name = "N", default_value_t = 30,
+              value_parser = clap::value_parser!(u32).range(1..=36_500))]
+        days: u32,
+        /// One JSON object, for scripts
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn parse_date(s: &str) -> std::result::Result<quotebot::Date, String> {
@@ -205,6 +216,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
         }
+        Command::Report { days, json } => {
+            report(&config.storage, days, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Articles => {
             let corpus = quotebot::corpus::load(&corpus_dir)
                 .with_context(|| format!("reading the corpus in {}", corpus_dir.display()))?;
@@ -245,6 +260,10 @@ fn telegram(corpus_dir: &std::path::Path, config: &Config) -> Result<ExitCode> {
         ),
         _ => None,
     };
+    // Before the corpus: a database that cannot be used stops the bot at once.
+    let storage = std::sync::Arc::new(
+        quotebot::storage::Storage::open(&config.storage).context("opening the database")?,
+    );
     let (library, problems) =
         with_progress(|_| quotebot::live::Library::open(corpus_dir, config.search.clone()))
             .with_context(|| format!("loading the corpus from {}", corpus_dir.display()))?;
@@ -255,13 +274,54 @@ fn telegram(corpus_dir: &std::path::Path, config: &Config) -> Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(quotebot::telegram::run(
+    let result = runtime.block_on(quotebot::telegram::run_stored(
         quotebot::telegram::bot(token, api_url),
         std::sync::Arc::new(library),
         config.telegram.clone(),
+        Some(std::sync::Arc::clone(&storage)),
+        quotebot::telegram::schema(),
         quotebot::telegram::signals(),
-    ))?;
+    ));
+    // What was queued is written before the process ends.
+    storage.close();
+    result?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn report(config: &quotebot::config::StorageConfig, days: u32, json: bool) -> Result<()> {
+    let r = quotebot::storage::report(config, days).context("reading the database")?;
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    if json {
+        writeln!(out, "{}", serde_json::to_string(&r)?)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "Last {}: {} answered, {} not found; {} 👍, {} 👎.",
+        quotebot::answer::replies::plural(days as usize, "day"),
+        r.answered,
+        r.not_found,
+        r.votes.up,
+        r.votes.down
+    )?;
+    if !r.unanswered.is_empty() {
+        writeln!(out, "\nAsked and not found (or 👎), most asked first:")?;
+        for u in &r.unanswered {
+            writeln!(
+                out,
+                "{:>5}×  {}  (first {}, last {})",
+                u.count, u.question, u.first_seen, u.last_seen
+            )?;
+        }
+    }
+    if !r.disliked.is_empty() {
+        writeln!(out, "\nQuotes with the most 👎:")?;
+        for d in &r.disliked {
+            writeln!(out, "{:>5}×  “{}” — {}", d.count, d.quote, d.title)?;
+        }
+    }
+    Ok(())
 }
 
 fn load(dir: &std::path::Path, config: &Config) -> Result<Engine> {

@@ -23,7 +23,6 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -35,11 +34,10 @@ const TOKEN: &str = "555111:FAULTS-secret-token-QWERTY";
 const WAIT: Duration = Duration::from_secs(120);
 
 fn spawn_bot(api: &FakeApi) -> BotProcess {
-    BotProcess::spawn(
-        Path::new(env!("CARGO_MANIFEST_DIR")),
-        &api.url(),
-        Some(TOKEN),
-    )
+    {
+        let dir = common::process::copy_of_repo();
+        BotProcess::spawn(dir.path(), &api.url(), Some(TOKEN)).keeping(dir)
+    }
 }
 
 /// Pushes a question from a new private chat (ids from 1) every 150 ms until `faults` calls
@@ -238,12 +236,10 @@ async fn the_token_is_in_no_log_line_even_at_trace_level_with_failing_requests()
     api.fault("getUpdates", Fault::Drop);
     api.fault("getUpdates", Fault::MalformedJson);
     api.fault("sendMessage", Fault::Drop);
-    let bot = BotProcess::spawn_with(
-        Path::new(env!("CARGO_MANIFEST_DIR")),
-        &api.url(),
-        Some(TOKEN),
-        Some("trace"),
-    );
+    let bot = {
+        let dir = common::process::copy_of_repo();
+        BotProcess::spawn_with(dir.path(), &api.url(), Some(TOKEN), Some("trace")).keeping(dir)
+    };
     api.push(message(1, 1, 7, "Rasht-Astara railway"));
     answered_once_each(&api, 1, 1).await;
     bot.signal("TERM");

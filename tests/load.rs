@@ -11,7 +11,6 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -85,11 +84,10 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_questions_from_two_hundred_chats() {
     let api = FakeApi::start().await;
-    let bot = BotProcess::spawn(
-        Path::new(env!("CARGO_MANIFEST_DIR")),
-        &api.url(),
-        Some(TOKEN),
-    );
+    let bot = {
+        let dir = common::process::copy_of_repo();
+        BotProcess::spawn(dir.path(), &api.url(), Some(TOKEN)).keeping(dir)
+    };
     api.wait_for("setMyCommands", 1, WAIT, |_| true).await;
     let asked = questions();
     assert_eq!(asked.len(), 1000);

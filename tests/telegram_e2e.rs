@@ -9,7 +9,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::process::BotProcess;
@@ -18,8 +17,11 @@ use common::{FakeApi, Fault, message};
 const TOKEN: &str = "987654:E2E-secret-token-ZYXWVUT";
 const WAIT: Duration = Duration::from_secs(60);
 
+/// The bot in a copy of the repository's corpus and config (its database must not land in
+/// the source tree).
 fn spawn_bot(api: &FakeApi, token: Option<&str>) -> BotProcess {
-    BotProcess::spawn(Path::new(env!("CARGO_MANIFEST_DIR")), &api.url(), token)
+    let dir = common::process::copy_of_repo();
+    BotProcess::spawn(dir.path(), &api.url(), token).keeping(dir)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -117,11 +119,9 @@ async fn an_unreachable_api_at_start_up_is_retried_and_logged() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
-    let bot = BotProcess::spawn(
-        Path::new(env!("CARGO_MANIFEST_DIR")),
-        &format!("http://127.0.0.1:{port}"),
-        Some(TOKEN),
-    );
+    let dir = common::process::copy_of_repo();
+    let bot = BotProcess::spawn(dir.path(), &format!("http://127.0.0.1:{port}"), Some(TOKEN))
+        .keeping(dir);
     tokio::time::sleep(Duration::from_secs(2)).await;
     bot.signal("TERM");
     let (status, output) = bot.wait_exit(WAIT).await;

@@ -3,6 +3,7 @@
 //! say. The end of the flow in the crate docs; handlers and the CLI never format text
 //! themselves.
 
+pub mod operators;
 pub mod replies;
 pub mod rich;
 

@@ -4,7 +4,8 @@
 //! can say so instead of showing the wrong sentence), and a sentence id or how many quotes were
 //! shown. "More" needs the question too: for a message in a chat it is the message the answer
 //! replied to; a message sent inline has none, so there the question itself rides along when
-//! it fits.
+//! it fits. 👍 and 👎 carry the corpus version and sentence id of their answer, under which the
+//! storage keeps the quote, so that a vote counts against the right quote after a reload.
 
 /// Telegram's limit on callback data.
 pub const MAX_DATA: usize = 64;
@@ -37,6 +38,15 @@ pub enum Button {
         /// The question, for inline messages (which have no question to reply to).
         question: Option<String>,
     },
+    /// 👍 (`up`) or 👎 on the answer that is this sentence of this corpus version.
+    Vote {
+        /// The corpus version of the answer.
+        generation: u64,
+        /// The quoted sentence.
+        sentence: u32,
+        /// 👍 or 👎.
+        up: bool,
+    },
 }
 
 impl Button {
@@ -59,6 +69,14 @@ impl Button {
                 shown,
                 question: Some(q),
             } => format!("q:{generation:x}:{shown}:{q}"),
+            Button::Vote {
+                generation,
+                sentence,
+                up,
+            } => format!(
+                "v:{generation:x}:{sentence}:{}",
+                if *up { "u" } else { "d" }
+            ),
         };
         (data.len() <= MAX_DATA).then_some(data)
     }
@@ -82,6 +100,11 @@ impl Button {
                 generation,
                 shown,
                 question: None,
+            }),
+            ("v", Some(vote @ ("u" | "d"))) => Some(Button::Vote {
+                generation,
+                sentence: number,
+                up: vote == "u",
             }),
             ("q", Some(q)) if !q.trim().is_empty() => Some(Button::More {
                 generation,
@@ -115,6 +138,16 @@ mod tests {
                 question: Some("grain: exports?".into()),
             },
             Button::Page { page: 12 },
+            Button::Vote {
+                generation: u64::MAX,
+                sentence: u32::MAX,
+                up: false,
+            },
+            Button::Vote {
+                generation: 1,
+                sentence: 0,
+                up: true,
+            },
         ] {
             let data = b.encode().unwrap();
             assert!(data.len() <= MAX_DATA, "{data}");
@@ -139,6 +172,10 @@ mod tests {
             "q:1:1:",
             "x:1:1",
             "c:1:99999999999",
+            "v:1:1",
+            "v:1:1:x",
+            "v:1:1:up",
+            "v:zz:1:u",
         ] {
             assert_eq!(Button::decode(junk), None, "{junk}");
         }

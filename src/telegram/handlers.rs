@@ -28,7 +28,7 @@ use teloxide::utils::command::BotCommands;
 
 use super::callback::{Button, MAX_SHOWN};
 use super::limits::Limiter;
-use super::retry;
+use super::{ops, retry};
 use crate::answer::Answer;
 use crate::answer::replies;
 use crate::answer::rich::{Format, Rich};
@@ -96,6 +96,8 @@ pub struct Shared {
     pub library: Arc<Library>,
     /// Who may use the bot.
     pub config: TelegramConfig,
+    /// What the bot records for its operators (none: it records nothing).
+    pub storage: Option<Arc<crate::storage::Storage>>,
 }
 
 impl Shared {
@@ -107,16 +109,24 @@ impl Shared {
         self.library.engine()
     }
 
-    fn is_admin(&self, user: Option<&teloxide::types::User>) -> bool {
+    pub(crate) fn is_admin(&self, user: Option<&teloxide::types::User>) -> bool {
         user.is_some_and(|u| self.config.admins.contains(&u.id.0))
     }
 
     /// The `/help` text for `user`: the admin commands too for admins.
     fn commands_for(&self, user: Option<&teloxide::types::User>) -> String {
         let mut text = Command::descriptions().to_string();
+        if self.storage.is_some() {
+            text.push_str("\n\n");
+            text.push_str(&ops::FollowCommand::descriptions().to_string());
+        }
         if self.is_admin(user) {
             text.push_str("\n\n");
             text.push_str(&AdminCommand::descriptions().to_string());
+            if self.storage.is_some() {
+                text.push_str("\n\n");
+                text.push_str(&ops::RecordsCommand::descriptions().to_string());
+            }
         }
         text
     }
@@ -214,6 +224,14 @@ fn message_tree() -> UpdateHandler<HandlerError> {
                     .branch(teloxide::filter_command::<Command, _>().endpoint(on_command))
                     .branch(
                         teloxide::filter_command::<AdminCommand, _>().endpoint(on_admin_command),
+                    )
+                    .branch(
+                        teloxide::filter_command::<ops::FollowCommand, _>()
+                            .endpoint(ops::on_follow_command),
+                    )
+                    .branch(
+                        teloxide::filter_command::<ops::RecordsCommand, _>()
+                            .endpoint(ops::on_records_command),
                     )
                     .branch(
                         dptree::filter(|msg: Message| {
@@ -314,7 +332,13 @@ async fn on_command(bot: Tg, msg: Message, cmd: Command, shared: Arc<Shared>) ->
         }
         Command::About => {
             let index = shared.engine().index();
-            let text = replies::about_live(&index, shared.library.last_reload());
+            let mut text = replies::about_live(&index, shared.library.last_reload());
+            drop(index);
+            if shared.is_admin(msg.from.as_ref())
+                && let Some(counts) = ops::about_counts(&shared).await
+            {
+                text.append(counts);
+            }
             reply(&bot, &msg, &text, None).await?
         }
     };
@@ -432,8 +456,12 @@ async fn answer(bot: &Tg, msg: &Message, question: &str, shared: &Shared) -> Han
     let start = Instant::now();
     let engine = shared.engine();
     let answers = engine.ask_with(question, 1, engine.config().min_score);
-    let keyboard = answers.first().map(|a| keyboard(a, 1, None));
+    let keyboard = answers
+        .first()
+        .map(|a| ops::with_votes(shared, keyboard(a, 1, None), a));
     let text = replies::answer(&answers);
+    // Queued before the reply goes out, so that whatever follows the reply sees it.
+    ops::record_answer(shared, msg, question, &answers);
     reply(bot, msg, &text, keyboard).await?;
     log::info!(
         "answered chat {} in {:.1} ms, score {}",
@@ -472,7 +500,7 @@ fn keyboard(answer: &Answer, shown: usize, question: Option<&str>) -> InlineKeyb
 }
 
 /// Sends `text` as a reply to `msg` (HTML), with retries.
-async fn reply(
+pub(crate) async fn reply(
     bot: &Tg,
     msg: &Message,
     text: &Rich,
@@ -497,9 +525,18 @@ async fn on_button(bot: Tg, q: CallbackQuery, me: Me, shared: Arc<Shared>) -> Ha
         retry::send(bot.answer_callback_query(q.id.clone()).text(refusal)).await?;
         return Ok(());
     }
+    let button = q.data.as_deref().and_then(Button::decode);
+    if let Some(Button::Vote {
+        generation,
+        sentence,
+        up,
+    }) = button
+    {
+        return ops::on_vote(&bot, &q, &shared, generation, sentence, up).await;
+    }
     let index = shared.engine().index();
-    let outcome = match q.data.as_deref().and_then(Button::decode) {
-        None => Err(replies::out_of_date()),
+    let outcome = match button {
+        None | Some(Button::Vote { .. }) => Err(replies::out_of_date()),
         Some(Button::Page { page }) => {
             let (text, pages) = replies::articles_page(&index, page);
             // A forged page number is the last page, as `articles_page` shows it.
@@ -613,7 +650,11 @@ async fn on_inline_query(bot: Tg, q: InlineQuery, shared: Arc<Shared>) -> Handle
                     ),
                 )
                 .description(replies::citation(&a.title, a.date))
-                .reply_markup(keyboard(a, 1, Some(query))),
+                .reply_markup(ops::with_votes(
+                    &shared,
+                    keyboard(a, 1, Some(query)),
+                    a,
+                )),
             )
         })
         .collect();

@@ -12,6 +12,7 @@
 pub mod callback;
 pub mod handlers;
 pub mod limits;
+pub mod ops;
 pub mod redact;
 pub mod retry;
 
@@ -30,6 +31,7 @@ use teloxide::utils::command::BotCommands;
 use crate::config::TelegramConfig;
 use crate::error::{Error, Result};
 use crate::live::{self, Library};
+use crate::storage::Storage;
 
 pub use handlers::{Command, Shared, Tg, schema};
 pub use limits::{Limiter, Limits};
@@ -137,6 +139,19 @@ pub async fn run_with(
     handler: UpdateHandler<handlers::HandlerError>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
+    run_stored(bot, library, config, None, handler, shutdown).await
+}
+
+/// [`run_with`] recording in `storage` (votes, what was not found, follows) and sending follow
+/// alerts, when there is one.
+pub async fn run_stored(
+    bot: Bot,
+    library: Arc<Library>,
+    config: TelegramConfig,
+    storage: Option<Arc<Storage>>,
+    handler: UpdateHandler<handlers::HandlerError>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
     let shutdown = futures_shutdown(shutdown);
     let me = tokio::select! {
         me = wait_for_me(&bot) => me?,
@@ -168,7 +183,11 @@ pub async fn run_with(
         Err(e) => log::error!("reading the articles folder again failed: {e}"),
         Ok(Ok(_)) => {}
     }
-    let commands = tokio::spawn(register_commands(bot.clone(), config.clone()));
+    let commands = tokio::spawn(register_commands(
+        bot.clone(),
+        config.clone(),
+        storage.is_some(),
+    ));
     tokio::select! {
         () = remove_webhook(&bot) => {}
         () = shutdown.wait() => {
@@ -185,7 +204,14 @@ pub async fn run_with(
         .timeout(POLL_TIMEOUT)
         .backoff_strategy(backoff)
         .build();
-    let shared = Arc::new(Shared { library, config });
+    let alerts = storage
+        .clone()
+        .map(|s| tokio::spawn(ops::follow_alerts(tg.clone(), Arc::clone(&library), s)));
+    let shared = Arc::new(Shared {
+        library,
+        config,
+        storage,
+    });
     let mut dispatcher = Dispatcher::builder(bot, handlers::contained(handler))
         .dependencies(dptree::deps![shared, tg])
         .default_handler(|_| async {})
@@ -220,6 +246,9 @@ pub async fn run_with(
         .await;
     stopper.abort();
     commands.abort();
+    if let Some(a) = alerts {
+        a.abort();
+    }
     result.map_err(|e| telegram_error(&e))?;
     log::info!("stopped");
     Ok(())
@@ -246,12 +275,19 @@ fn futures_shutdown(shutdown: impl Future<Output = ()> + Send + 'static) -> Shut
 
 /// Registers the commands: the public ones for everyone, with the admin ones too in each
 /// admin's private chat (so that nobody else sees them). Failures are logged, not fatal.
-async fn register_commands(bot: Bot, config: TelegramConfig) {
-    if let Err(e) = retry::send(bot.set_my_commands(Command::bot_commands())).await {
+async fn register_commands(bot: Bot, config: TelegramConfig, stored: bool) {
+    let mut public = Command::bot_commands();
+    if stored {
+        public.extend(ops::FollowCommand::bot_commands());
+    }
+    if let Err(e) = retry::send(bot.set_my_commands(public.clone())).await {
         log::warn!("could not register the commands: {}", describe(&e));
     }
-    let mut all = Command::bot_commands();
+    let mut all = public;
     all.extend(handlers::AdminCommand::bot_commands());
+    if stored {
+        all.extend(ops::RecordsCommand::bot_commands());
+    }
     for &admin in &config.admins {
         let scope = BotCommandScope::Chat {
             chat_id: Recipient::Id(ChatId(admin as i64)),

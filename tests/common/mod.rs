@@ -71,6 +71,9 @@ struct State {
     files: HashMap<String, (String, Vec<u8>)>,
     /// The webhook set, if any: `getUpdates` answers 409 while one is, as Telegram's does.
     webhook: Option<String>,
+    /// (chat, user) pairs where the user is an administrator of the group, for
+    /// `getChatMember`; everyone else is a plain member.
+    chat_admins: Vec<(i64, i64)>,
 }
 
 /// The server. Dropping it does not stop it: it lives as long as the test's runtime.
@@ -141,6 +144,11 @@ impl FakeApi {
     /// Sets a webhook, as a bot deployed elsewhere before would have left it.
     pub fn set_webhook(&self, url: &str) {
         self.state.lock().unwrap().webhook = Some(url.to_string());
+    }
+
+    /// Makes `user` an administrator of the group `chat` (as `getChatMember` tells).
+    pub fn set_chat_admin(&self, chat: i64, user: i64) {
+        self.state.lock().unwrap().chat_admins.push((chat, user));
     }
 
     /// Makes a file downloadable under `file_id` (for documents sent to the bot).
@@ -381,6 +389,28 @@ impl FakeApi {
                     .clone()
                     .unwrap_or_default();
                 json!({"url": url, "has_custom_certificate": false, "pending_update_count": 0})
+            }
+            "getChatMember" => {
+                let chat = body["chat_id"].as_i64().unwrap_or(0);
+                let user = body["user_id"].as_i64().unwrap_or(0);
+                let admin = self
+                    .state
+                    .lock()
+                    .unwrap()
+                    .chat_admins
+                    .contains(&(chat, user));
+                let who = json!({"id": user, "is_bot": false, "first_name": "Tester"});
+                if admin {
+                    json!({
+                        "status": "administrator", "user": who, "can_be_edited": false,
+                        "is_anonymous": false, "can_manage_chat": true, "can_change_info": true,
+                        "can_delete_messages": true, "can_manage_video_chats": true,
+                        "can_invite_users": true, "can_restrict_members": true,
+                        "can_promote_members": false,
+                    })
+                } else {
+                    json!({"status": "member", "user": who})
+                }
             }
             "deleteWebhook" => {
                 self.state.lock().unwrap().webhook = None;

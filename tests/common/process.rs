@@ -13,6 +13,8 @@ pub struct BotProcess {
     child: Child,
     output: Arc<Mutex<String>>,
     readers: Vec<JoinHandle<()>>,
+    /// A folder that lives as long as the bot (its corpus, config and database).
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl BotProcess {
@@ -69,7 +71,14 @@ impl BotProcess {
             child,
             output,
             readers,
+            _dir: None,
         }
+    }
+
+    /// Keeps `dir` until the bot is dropped.
+    pub fn keeping(mut self, dir: tempfile::TempDir) -> BotProcess {
+        self._dir = Some(dir);
+        self
     }
 
     /// Its output so far (stdout and stderr).
@@ -85,7 +94,31 @@ impl BotProcess {
             .expect("kill runs");
         assert!(status.success());
     }
+}
 
+/// A temporary copy of the repository's `corpus/` and `config/`, for a bot whose database
+/// (`data/`) must not land in the source tree.
+pub fn copy_of_repo() -> tempfile::TempDir {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), target).unwrap();
+            }
+        }
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    copy(&repo.join("corpus"), &tmp.path().join("corpus"));
+    copy(&repo.join("config"), &tmp.path().join("config"));
+    tmp
+}
+
+impl BotProcess {
     /// Its resident memory in KiB (Linux), if it can be read.
     pub fn rss_kib(&self) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;

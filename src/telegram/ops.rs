@@ -1,0 +1,517 @@
+//! The bot's side of [`crate::storage`]: what it records as it answers, 👍/👎 under single
+//! answers, `/follow`, `/following`, `/unfollow`, the admins' `/unanswered` and counts, and the
+//! alerts sent when a new or changed article answers a followed topic. Every database call
+//! goes to the storage thread; a failure is logged and the user gets a short note, never
+//! silence and never a panic. What is said comes from [`crate::answer::operators`].
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use teloxide::prelude::*;
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, ParseMode};
+use teloxide::utils::command::BotCommands;
+
+use super::callback::Button;
+use super::handlers::{HandlerError, Shared, Tg, reply};
+use super::retry;
+use crate::answer::Answer;
+use crate::answer::operators as say;
+use crate::answer::rich::Format;
+use crate::engine::Engine;
+use crate::live::{self, Library};
+use crate::search::Index;
+use crate::storage::{self, Storage, db};
+
+type HandlerResult = Result<(), HandlerError>;
+
+/// How many questions `/unanswered` lists, and over how many days.
+pub const UNANSWERED_SHOWN: usize = 20;
+/// The days `/unanswered` looks back.
+pub const UNANSWERED_DAYS: u32 = 30;
+
+/// Follow a topic: when a new article answers it, I send the quote.
+#[derive(BotCommands, Clone, Debug, PartialEq)]
+#[command(rename_rule = "lowercase")]
+pub enum FollowCommand {
+    /// get new quotes on a topic, e.g. /follow grain exports
+    Follow(String),
+    /// the topics this chat follows
+    Following,
+    /// stop following topic N of /following
+    Unfollow(String),
+}
+
+/// For the bot's admins, from its records:
+#[derive(BotCommands, Clone, Debug, PartialEq)]
+#[command(rename_rule = "lowercase")]
+pub enum RecordsCommand {
+    /// the most asked questions I could not answer, last 30 days (admins)
+    Unanswered,
+}
+
+/// The kind of chat, as recorded (never which chat, nor who).
+#[must_use]
+pub fn chat_kind(chat: &teloxide::types::Chat) -> db::ChatKind {
+    if chat.is_private() {
+        "private"
+    } else if chat.is_supergroup() {
+        "supergroup"
+    } else if chat.is_group() {
+        "group"
+    } else {
+        "channel"
+    }
+}
+
+/// Records an answer given in a chat (`answers` empty: not found). Returns at once.
+pub fn record_answer(shared: &Shared, msg: &Message, question: &str, answers: &[Answer]) {
+    if let Some(storage) = &shared.storage {
+        record(storage, chat_kind(&msg.chat), question, answers);
+    }
+}
+
+/// Queues the record of `question`, answered with `answers` (empty: not found) in a chat of
+/// `kind`; what the bot does after each answer, and all it costs the answer: a channel send.
+pub fn record(storage: &Storage, kind: db::ChatKind, question: &str, answers: &[Answer]) {
+    let now = storage::now();
+    match answers.first() {
+        Some(a) => {
+            let sent = db::Sent {
+                generation: a.generation,
+                sentence: a.sentence,
+                quote: a.quote.clone(),
+                title: a.title.clone(),
+                question: Some(question.to_string()),
+            };
+            storage.record("an answer", move |c| {
+                db::record_answered(c, now, kind, &sent)
+            });
+        }
+        None => {
+            let question = question.to_string();
+            storage.record("a question not found", move |c| {
+                db::record_not_found(c, now, kind, &question)
+            });
+        }
+    }
+}
+
+/// `keyboard` with 👍 and 👎 for `answer` as a row of their own (only under single answers,
+/// and only when votes are kept).
+#[must_use]
+pub fn with_votes(
+    shared: &Shared,
+    mut keyboard: InlineKeyboardMarkup,
+    answer: &Answer,
+) -> InlineKeyboardMarkup {
+    if shared.storage.is_none() {
+        return keyboard;
+    }
+    let button = |up: bool, label: &str| {
+        Button::Vote {
+            generation: answer.generation,
+            sentence: answer.sentence,
+            up,
+        }
+        .encode()
+        .map(|data| InlineKeyboardButton::callback(label, data))
+    };
+    let row: Vec<InlineKeyboardButton> =
+        [button(true, say::VOTE_UP), button(false, say::VOTE_DOWN)]
+            .into_iter()
+            .flatten()
+            .collect();
+    if !row.is_empty() {
+        keyboard.inline_keyboard.push(row);
+    }
+    keyboard
+}
+
+/// A press of 👍 or 👎: kept (one vote per person per answer, a second replacing the
+/// first), acknowledged with a toast.
+pub async fn on_vote(
+    bot: &Tg,
+    q: &CallbackQuery,
+    shared: &Shared,
+    generation: u64,
+    sentence: u32,
+    up: bool,
+) -> HandlerResult {
+    let toast = match &shared.storage {
+        None => say::no_storage().render(Format::Plain),
+        Some(storage) => {
+            let voter = storage.voter(q.from.id.0);
+            let kind = q.regular_message().map_or("inline", |m| chat_kind(&m.chat));
+            // An answer that was not recorded (sent inline) keeps its quote from the index,
+            // while that index is the one it came from.
+            let index = shared.library.engine().index();
+            let fallback = (index.generation() == generation
+                && (sentence as usize) < index.sentence_count())
+            .then(|| {
+                let (article, _) = index.locate(sentence);
+                (
+                    crate::answer::quote_text(index.sentence_text(sentence)),
+                    article.title.clone(),
+                )
+            });
+            drop(index);
+            let now = storage::now();
+            let result = storage
+                .call(move |c| db::vote(c, now, kind, generation, sentence, &voter, up, fallback))
+                .await;
+            match result {
+                Ok(voted) => say::voted(up, voted == db::Voted::Changed).to_string(),
+                Err(e) => {
+                    log::error!("{}: a vote was not saved: {e}", storage.path().display());
+                    say::vote_not_saved().to_string()
+                }
+            }
+        }
+    };
+    retry::send(bot.answer_callback_query(q.id.clone()).text(toast)).await?;
+    Ok(())
+}
+
+/// Whether the sender of `msg` may change what its chat follows: anyone in a private chat, in
+/// a group only its admins (Telegram's `getChatMember`), or the group itself posting
+/// anonymously.
+async fn may_change_follows(bot: &Tg, msg: &Message) -> Result<bool, teloxide::RequestError> {
+    if msg.chat.is_private()
+        || msg
+            .sender_chat
+            .as_ref()
+            .is_some_and(|c| c.id == msg.chat.id)
+    {
+        return Ok(true);
+    }
+    let Some(user) = msg.from.as_ref() else {
+        return Ok(false);
+    };
+    let member = retry::send(bot.get_chat_member(msg.chat.id, user.id)).await?;
+    Ok(member.is_privileged())
+}
+
+/// `/follow`, `/following`, `/unfollow`.
+pub async fn on_follow_command(
+    bot: Tg,
+    msg: Message,
+    cmd: FollowCommand,
+    shared: Arc<Shared>,
+) -> HandlerResult {
+    let Some(storage) = shared.storage.clone() else {
+        reply(&bot, &msg, &say::no_storage(), None).await?;
+        return Ok(());
+    };
+    let chat = msg.chat.id.0;
+    let changes = !matches!(cmd, FollowCommand::Following);
+    if changes {
+        let refusal = match may_change_follows(&bot, &msg).await {
+            Ok(true) => None,
+            Ok(false) => Some(say::follow_admins_only()),
+            Err(e) => {
+                log::warn!(
+                    "could not ask Telegram whether a user is an admin of chat {chat}: {}",
+                    super::describe(&e)
+                );
+                Some(say::admin_check_failed())
+            }
+        };
+        if let Some(text) = refusal {
+            reply(&bot, &msg, &text, None).await?;
+            return Ok(());
+        }
+    }
+    let text = match cmd {
+        FollowCommand::Follow(topic) => {
+            let topic = db::normalize_topic(&topic);
+            if topic.is_empty() {
+                say::follow_what()
+            } else {
+                let now = storage::now_ms();
+                let t = topic.clone();
+                match storage.call(move |c| db::follow(c, now, chat, &t)).await {
+                    Ok(outcome) => {
+                        log::info!("chat {chat} follows a topic ({outcome:?})");
+                        say::followed(&topic, &outcome)
+                    }
+                    Err(e) => failed(&storage, "following a topic", &e),
+                }
+            }
+        }
+        FollowCommand::Following => match storage.call(move |c| db::following(c, chat)).await {
+            Ok(topics) => say::following(&topics),
+            Err(e) => failed(&storage, "listing the topics followed", &e),
+        },
+        FollowCommand::Unfollow(n) => match n.trim().parse::<usize>() {
+            Err(_) => say::unfollowed(None),
+            Ok(n) => match storage.call(move |c| db::unfollow(c, chat, n)).await {
+                Ok(topic) => say::unfollowed(topic.as_deref()),
+                Err(e) => failed(&storage, "unfollowing a topic", &e),
+            },
+        },
+    };
+    reply(&bot, &msg, &text, None).await?;
+    Ok(())
+}
+
+fn failed(storage: &Storage, what: &str, e: &storage::StorageError) -> crate::answer::rich::Rich {
+    log::error!("{}: {what} failed: {e}", storage.path().display());
+    say::storage_failed()
+}
+
+/// `/unanswered`, for admins.
+pub async fn on_records_command(
+    bot: Tg,
+    msg: Message,
+    cmd: RecordsCommand,
+    shared: Arc<Shared>,
+) -> HandlerResult {
+    if !shared.is_admin(msg.from.as_ref()) {
+        reply(&bot, &msg, &crate::answer::replies::admins_only(), None).await?;
+        return Ok(());
+    }
+    let Some(storage) = shared.storage.clone() else {
+        reply(&bot, &msg, &say::no_storage(), None).await?;
+        return Ok(());
+    };
+    let text = match cmd {
+        RecordsCommand::Unanswered => {
+            let now = storage::now();
+            match storage
+                .call(move |c| db::unanswered(c, now, UNANSWERED_DAYS, UNANSWERED_SHOWN))
+                .await
+            {
+                Ok(list) => say::unanswered(&list, UNANSWERED_DAYS),
+                Err(e) => failed(&storage, "reading what was not found", &e),
+            }
+        }
+    };
+    reply(&bot, &msg, &text, None).await?;
+    Ok(())
+}
+
+/// What `/about` adds for admins: questions answered and not found in the last 24 hours and
+/// 7 days, and the votes; nothing when there are no records or they cannot be read.
+pub async fn about_counts(shared: &Shared) -> Option<crate::answer::rich::Rich> {
+    let storage = shared.storage.as_ref()?;
+    let now = storage::now();
+    let result = storage
+        .call(move |c| {
+            Ok((
+                db::counts(c, now, 86_400)?,
+                db::counts(c, now, 7 * 86_400)?,
+                db::votes(c, now, i64::MAX / 2)?,
+            ))
+        })
+        .await;
+    match result {
+        Ok((day, week, votes)) => Some(say::about_counts(day, week, votes)),
+        Err(e) => {
+            log::error!(
+                "{}: reading the counts failed: {e}",
+                storage.path().display()
+            );
+            None
+        }
+    }
+}
+
+/// The articles' fingerprints, kept while an article stays the same `Arc`, so that only new
+/// and changed ones are hashed again.
+#[derive(Default)]
+struct Fingerprints(HashMap<PathBuf, (usize, u64)>);
+
+impl Fingerprints {
+    fn of(&mut self, index: &Index) -> Vec<(String, u64)> {
+        let mut now = HashMap::with_capacity(index.articles().len());
+        let list = index
+            .articles()
+            .iter()
+            .map(|a| {
+                let ptr = Arc::as_ptr(a) as usize;
+                let f = match self.0.get(&a.path) {
+                    Some(&(p, f)) if p == ptr => f,
+                    _ => live::text_fingerprint(&a.text),
+                };
+                now.insert(a.path.clone(), (ptr, f));
+                (a.path.to_string_lossy().into_owned(), f)
+            })
+            .collect();
+        self.0 = now;
+        list
+    }
+}
+
+/// Sends follow alerts until the library is dropped: at start, for articles that arrived
+/// while the bot was not running, then after every reload that changed something.
+pub async fn follow_alerts(tg: Tg, library: Arc<Library>, storage: Arc<Storage>) {
+    let mut changes = library.subscribe();
+    let mut fingerprints = Fingerprints::default();
+    loop {
+        changes.mark_unchanged();
+        fingerprints = check_alerts(&tg, &library, &storage, fingerprints).await;
+        log::debug!("follow alerts checked");
+        if changes.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// How many quotes a topic is asked for among the new and changed articles: a follow takes the
+/// best of those from articles first seen after it was made.
+const ALERT_DEPTH: usize = 20;
+
+/// Finds the new and changed articles, and for each follow that one of them answers — its
+/// best sentence for the topic scoring at least `min_score`, from an article first seen after
+/// the topic was followed — sends the chat that quote, once.
+async fn check_alerts(
+    tg: &Tg,
+    library: &Arc<Library>,
+    storage: &Arc<Storage>,
+    mut fingerprints: Fingerprints,
+) -> Fingerprints {
+    let index = library.engine().index();
+    let lib = Arc::clone(library);
+    let hashed = tokio::task::spawn_blocking(move || {
+        let list = fingerprints.of(&index);
+        (fingerprints, list, index)
+    })
+    .await;
+    let (fingerprints, list, index) = match hashed {
+        Ok(v) => v,
+        Err(e) => {
+            log::error!("follow alerts: reading the articles failed: {e}");
+            return Fingerprints::default();
+        }
+    };
+    let now = storage::now();
+    let now_ms = storage::now_ms();
+    let fresh = storage
+        .call(move |c| {
+            let fresh = db::sync_articles(c, now_ms, &list)?;
+            let follows = if fresh.is_empty() {
+                Vec::new()
+            } else {
+                db::all_follows(c)?
+            };
+            Ok((fresh, follows))
+        })
+        .await;
+    let (fresh, follows) = match fresh {
+        Ok(v) => v,
+        Err(e) => {
+            log::error!("{}: follow alerts: {e}", storage.path().display());
+            return fingerprints;
+        }
+    };
+    if fresh.is_empty() || follows.is_empty() {
+        return fingerprints;
+    }
+    let first_seen: HashMap<String, i64> = fresh.into_iter().collect();
+    let topics: Vec<String> = follows
+        .iter()
+        .map(|f| f.topic.clone())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let paths: HashSet<String> = first_seen.keys().cloned().collect();
+    // Each topic asked of the new and changed articles alone, through the one search path.
+    let found = tokio::task::spawn_blocking(move || {
+        let articles: Vec<_> = index
+            .articles()
+            .iter()
+            .filter(|a| paths.contains(a.path.to_string_lossy().as_ref()))
+            .cloned()
+            .collect();
+        let config = lib.engine().config().clone();
+        let min_score = config.min_score;
+        let engine = Engine::new(Index::build_shared(articles), config);
+        topics
+            .into_iter()
+            .map(|t| {
+                let answers = engine.ask_with(&t, ALERT_DEPTH, min_score);
+                (t, answers)
+            })
+            .collect::<HashMap<String, Vec<Answer>>>()
+    })
+    .await;
+    let found = match found {
+        Ok(f) => f,
+        Err(e) => {
+            log::error!("follow alerts: matching the topics failed: {e}");
+            return fingerprints;
+        }
+    };
+    for db::Follow {
+        chat,
+        topic,
+        created_ms,
+    } in follows
+    {
+        // Articles that were there when the topic was followed are not news to the chat, even
+        // when they change later.
+        let best = found.get(&topic).and_then(|answers| {
+            answers
+                .iter()
+                .find(|a| first_seen.get(&a.path).is_some_and(|&t| t > created_ms))
+        });
+        let Some(best) = best else {
+            continue;
+        };
+        let (t, quote) = (topic.clone(), best.quote.clone());
+        let claimed = storage
+            .call(move |c| db::claim_alert(c, now, chat, &t, &quote))
+            .await;
+        match claimed {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) => {
+                log::error!("{}: follow alerts: {e}", storage.path().display());
+                continue;
+            }
+        }
+        let text = say::alert(&topic, &best.quote, &best.title, best.date);
+        let request = tg
+            .send_message(ChatId(chat), text.render(Format::Html))
+            .parse_mode(ParseMode::Html);
+        match retry::send_message(&tg.limiter, Some(ChatId(chat)), request).await {
+            Ok(_) => log::info!("sent a follow alert to chat {chat}"),
+            Err(e) => log::warn!(
+                "could not send a follow alert to chat {chat}: {}",
+                super::describe(&e)
+            ),
+        }
+    }
+    fingerprints
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Article;
+    use std::path::Path;
+
+    fn article(path: &str, text: &str) -> Article {
+        Article::parse(Path::new(path), text.as_bytes()).unwrap().0
+    }
+
+    /// Fingerprints follow the text: the same for an unchanged article (kept, not hashed
+    /// again, while it is the same `Arc`), another for a changed one.
+    #[test]
+    fn fingerprints_change_with_the_text_only() {
+        let mut f = Fingerprints::default();
+        let a = article("c/a.txt", "date 2024-01-01 Tin output rose.");
+        let b = article("c/b.txt", "date 2024-01-02 Zinc output fell.");
+        let index = Index::build(vec![a.clone(), b]);
+        let first = f.of(&index);
+        assert_eq!(first.len(), 2);
+        assert_eq!(f.of(&index), first, "the same index, the same fingerprints");
+        let changed = article("c/b.txt", "date 2024-01-02 Zinc output rose.");
+        let index = Index::build(vec![a, changed]);
+        let second = f.of(&index);
+        let by_path = |v: &[(String, u64)], p: &str| v.iter().find(|(q, _)| q == p).unwrap().1;
+        assert_eq!(by_path(&first, "c/a.txt"), by_path(&second, "c/a.txt"));
+        assert_ne!(by_path(&first, "c/b.txt"), by_path(&second, "c/b.txt"));
+    }
+}
