@@ -48,6 +48,7 @@ pub mod live;
 pub mod search;
 pub mod synth;
 pub mod telegram;
+pub mod web;
 
 pub use answer::Answer;
 pub use config::{Config, SearchConfig};

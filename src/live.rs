@@ -153,6 +153,9 @@ pub enum Refusal {
     /// Writing the file failed.
     #[error("it could not be saved: {0}")]
     Io(String),
+    /// A web page or link that could not be fetched or read (the message says why).
+    #[error("{0}")]
+    Web(String),
 }
 
 /// A document that was added.

@@ -61,19 +61,25 @@ enum Command {
     /// Run the Telegram bot (token from TELOXIDE_TOKEN; TELOXIDE_API_URL for another Bot API
     /// server); Ctrl-C or SIGTERM stops it
     Telegram,
-    /// Turn a text file into a corpus article (header written, text kept); refuses a duplicate
+    /// Turn a text file, a saved web page or a link into a corpus article (header written,
+    /// text kept); refuses a duplicate
     Add {
-        /// The text file (.txt or .md)
-        file: PathBuf,
-        /// The article's date, YYYY-MM-DD [default: its own header, a date leading its name, or today]
+        /// The text file (.txt or .md), saved page (.html, .htm) or http(s) link
+        #[arg(value_name = "FILE|URL")]
+        file: String,
+        /// The article's date, YYYY-MM-DD [default: its own header or the page's date; a text
+        /// file's leading date in its name, or today; a page without one is added undated]
         #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
         date: Option<quotebot::Date>,
-        /// The article's title [default: its own header, or its file name]
+        /// The article's title [default: its own header, the page's title, or its file name]
         #[arg(long)]
         title: Option<String>,
-        /// Where the article comes from, usually a URL
+        /// Where the article comes from, usually a URL [default: the link]
         #[arg(long, value_name = "URL")]
         source: Option<String>,
+        /// Print one JSON object: {"path", "title", "date", "sentences", "source"}
+        #[arg(long)]
+        json: bool,
     },
     /// List the articles, newest first
     Articles,
@@ -182,28 +188,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             date,
             title,
             source,
+            json,
         } => {
             let options = quotebot::live::AddOptions {
                 date,
                 title,
                 source,
             };
-            match quotebot::live::add_file(&corpus_dir, &file, &options) {
-                Ok(added) => {
-                    println!(
-                        "added {}: “{}”, {}, {}",
-                        corpus_dir.join(&added.saved_as).display(),
-                        added.title,
-                        answer::human_date(added.date),
-                        quotebot::answer::replies::plural(added.sentences, "sentence")
-                    );
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(refusal) => {
-                    eprintln!("error: not added: {refusal}");
-                    Ok(ExitCode::FAILURE)
-                }
-            }
+            add(&corpus_dir, &config, &file, &options, json)
         }
         Command::Articles => {
             let corpus = quotebot::corpus::load(&corpus_dir)
@@ -227,6 +219,86 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `quotebot add`: a link, a saved page or a text file. A refusal is one line on stderr,
+/// nothing on stdout, exit status 1.
+fn add(
+    corpus_dir: &std::path::Path,
+    config: &Config,
+    target: &str,
+    options: &quotebot::live::AddOptions,
+    json: bool,
+) -> Result<ExitCode> {
+    use quotebot::web;
+    let is_url = target.contains("://");
+    let path = std::path::Path::new(target);
+    let html = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"));
+    let result = if is_url {
+        match web::Fetcher::new(&config.web) {
+            Ok(fetcher) => tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?
+                .block_on(web::add_url(corpus_dir, target, options, &fetcher)),
+            Err(e) => Err(quotebot::live::Refusal::Web(e.to_string())),
+        }
+    } else if html {
+        web::add_html_file(corpus_dir, path, options)
+    } else {
+        quotebot::live::add_file(corpus_dir, path, options).map(|added| {
+            let source = quotebot::corpus::load_file(&corpus_dir.join(&added.saved_as))
+                .ok()
+                .and_then(|(a, _)| a.source);
+            web::WebAdded {
+                added,
+                source,
+                replaced: None,
+            }
+        })
+    };
+    let done = match result {
+        Ok(done) => done,
+        Err(refusal) => {
+            eprintln!("error: not added: {refusal}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let added = &done.added;
+    let shown = corpus_dir.join(&added.saved_as);
+    if done.undated() {
+        log::warn!(
+            "{}: no date found: added undated; answers will say the date is unknown (add it again with --date YYYY-MM-DD to fix it)",
+            shown.display()
+        );
+    }
+    if let Some(old) = &done.replaced {
+        log::warn!(
+            "{}: replaced by the dated copy",
+            corpus_dir.join(old).display()
+        );
+    }
+    if json {
+        let value = serde_json::json!({
+            "path": shown.to_string_lossy(),
+            "title": added.title,
+            "date": added.date.map(|d| d.to_string()),
+            "sentences": added.sentences,
+            "source": done.source,
+        });
+        println!("{value}");
+    } else {
+        println!(
+            "added {}: “{}”, {}, {}",
+            shown.display(),
+            added.title,
+            answer::human_date(added.date),
+            quotebot::answer::replies::plural(added.sentences, "sentence")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn telegram(corpus_dir: &std::path::Path, config: &Config) -> Result<ExitCode> {
