@@ -92,6 +92,59 @@ pub fn read_page(page: &Page, today: Date) -> Result<extract::Extracted, Refusal
     }
 }
 
+/// A saved page in the corpus folder (`.html`, `.htm`) read as an article: its text, title,
+/// date and language extracted as for a link (the title from the file name when the page has
+/// none, the date from a leading date in the file name when the page has none).
+pub fn saved_page_article(
+    path: &Path,
+    bytes: &[u8],
+) -> crate::Result<(Article, Vec<corpus::Problem>)> {
+    if looks_binary(bytes) {
+        return Err(crate::Error::NoText {
+            path: path.to_path_buf(),
+        });
+    }
+    let page = Page::saved(bytes);
+    let extracted = read_page(&page, Date::today()).map_err(|_| crate::Error::NoText {
+        path: path.to_path_buf(),
+    })?;
+    let sentences = corpus::split::sentences(&extracted.text);
+    if sentences.is_empty() {
+        return Err(crate::Error::NoText {
+            path: path.to_path_buf(),
+        });
+    }
+    let (name_title, name_date) = corpus::title_from_path(path);
+    let date = extracted.date.map(|(d, _)| d).or(name_date);
+    let mut warnings = Vec::new();
+    if date.is_none() {
+        warnings.push(corpus::Problem::Warning {
+            path: path.to_path_buf(),
+            line: None,
+            message:
+                "no date found in the page: answers from this article will say the date is unknown"
+                    .into(),
+        });
+    }
+    let title = if extracted.title.is_empty() {
+        name_title
+    } else {
+        extracted.title
+    };
+    Ok((
+        Article {
+            title,
+            date,
+            source: extracted.canonical,
+            lang: extracted.lang,
+            path: path.to_path_buf(),
+            text: extracted.text,
+            sentences,
+        },
+        warnings,
+    ))
+}
+
 /// Adds a page to the corpus folder `dir` as a text article. `options` override what was
 /// found; `fallback_date` (a feed item's) is used when the page has no date of its own;
 /// `existing` are the corpus's articles, for refusing duplicates (the same source, or the
@@ -185,6 +238,12 @@ pub fn add_html_file(dir: &Path, file: &Path, options: &AddOptions) -> Result<We
     if bytes.len() > fetch::MAX_BYTES {
         return Err(Refusal::Web(fetch::FetchError::TooLarge.to_string()));
     }
+    if looks_binary(&bytes) {
+        return Err(Refusal::Web(format!(
+            "{} is binary data, not a web page",
+            file.display()
+        )));
+    }
     let existing = corpus::load(dir).map_err(|e| Refusal::Io(e.to_string()))?;
     add_page(dir, &Page::saved(&bytes), options, None, &existing.articles)
 }
@@ -219,6 +278,14 @@ pub fn is_link(s: &str) -> bool {
     !s.contains(char::is_whitespace)
         && (s.starts_with("http://") || s.starts_with("https://"))
         && fetch::parse_url(s).is_ok()
+}
+
+/// Whether bytes are binary data rather than a page: a NUL in the first 8 KiB (and no UTF-16
+/// byte-order mark, where NULs are normal).
+#[must_use]
+pub fn looks_binary(bytes: &[u8]) -> bool {
+    let utf16 = bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF");
+    !utf16 && bytes[..bytes.len().min(8192)].contains(&0)
 }
 
 /// `<date>-<title>.txt`, or `undated-<title>.txt`.
