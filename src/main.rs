@@ -323,6 +323,9 @@ fn telegram(corpus_dir: &std::path::Path, config: &Config) -> Result<ExitCode> {
     for p in &problems {
         log::warn!("{p}");
     }
+    library
+        .set_web(&config.web)
+        .map_err(|e| UsageError(format!("[web]: {e}")))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
