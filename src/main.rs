@@ -83,6 +83,16 @@ enum Command {
     },
     /// List the articles, newest first
     Articles,
+    /// List the feeds ([[feeds]] in the config) with their last fetch and item counts; with
+    /// --poll, fetch them all once and add their new items (exit status 1 if a feed failed)
+    Feeds {
+        /// One JSON object per feed per line
+        #[arg(long)]
+        json: bool,
+        /// Fetch every feed now and add the new items
+        #[arg(long)]
+        poll: bool,
+    },
 }
 
 fn parse_date(s: &str) -> std::result::Result<quotebot::Date, String> {
@@ -197,6 +207,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             add(&corpus_dir, &config, &file, &options, json)
         }
+        Command::Feeds { json, poll } => feeds(&corpus_dir, &config, json, poll),
         Command::Articles => {
             let corpus = quotebot::corpus::load(&corpus_dir)
                 .with_context(|| format!("reading the corpus in {}", corpus_dir.display()))?;
@@ -219,6 +230,90 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `quotebot feeds [--json] [--poll]`.
+fn feeds(
+    corpus_dir: &std::path::Path,
+    config: &Config,
+    json: bool,
+    poll: bool,
+) -> Result<ExitCode> {
+    use quotebot::web::feeds;
+    let mut code = ExitCode::SUCCESS;
+    let mut rounds = Vec::new();
+    if poll {
+        let fetcher = quotebot::web::Fetcher::new(&config.web)
+            .map_err(|e| UsageError(format!("[web]: {e}")))?;
+        let mut sink = feeds::FolderSink::open(corpus_dir)
+            .with_context(|| format!("reading the corpus in {}", corpus_dir.display()))?;
+        rounds = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("starting the async runtime")?
+            .block_on(feeds::poll_all(
+                corpus_dir,
+                &config.feeds,
+                &fetcher,
+                &mut sink,
+            ));
+        for r in &rounds {
+            if r.error.is_some() {
+                log::warn!("feed {r}");
+                code = ExitCode::FAILURE;
+            }
+        }
+    }
+    if config.feeds.is_empty() {
+        log::warn!("no feeds: add [[feeds]] tables (url, every) to the configuration");
+    }
+    let state = feeds::State::load(corpus_dir);
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    for feed in &config.feeds {
+        let s = state.feeds.get(&feed.url).cloned().unwrap_or_default();
+        let round = rounds.iter().find(|r| r.url == feed.url);
+        if json {
+            let mut v = serde_json::json!({
+                "url": feed.url,
+                "every_secs": feed.every.as_secs(),
+                "last_fetch": s.last_fetch.map(feeds::format_time),
+                "last_ok": s.last_ok.map(feeds::format_time),
+                "items": s.items,
+                "added": s.added,
+                "error": s.error,
+            });
+            if let Some(r) = round {
+                v["added_now"] = serde_json::json!(r.added);
+            }
+            writeln!(out, "{v}")?;
+        } else {
+            let when = s.last_fetch.map_or_else(
+                || "never fetched".to_string(),
+                |t| format!("last fetched {}", feeds::format_time(t)),
+            );
+            let status = match &s.error {
+                Some(e) => format!("failed: {e}"),
+                None => format!("{} items, {} added in all", s.items, s.added),
+            };
+            write!(
+                out,
+                "{} (every {}s): {when}, {status}",
+                feed.url,
+                feed.every.as_secs()
+            )?;
+            if let Some(r) = round
+                && r.error.is_none()
+            {
+                write!(out, "; now {} added", r.added.len())?;
+                if r.retry > 0 {
+                    write!(out, ", {} to retry", r.retry)?;
+                }
+            }
+            writeln!(out)?;
+        }
+    }
+    Ok(code)
 }
 
 /// `quotebot add`: a link, a saved page or a text file. A refusal is one line on stderr,
@@ -330,12 +425,22 @@ fn telegram(corpus_dir: &std::path::Path, config: &Config) -> Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(quotebot::telegram::run(
-        quotebot::telegram::bot(token, api_url),
-        std::sync::Arc::new(library),
-        config.telegram.clone(),
-        quotebot::telegram::signals(),
-    ))?;
+    let library = std::sync::Arc::new(library);
+    let feeds = config.feeds.clone();
+    let following = std::sync::Arc::clone(&library);
+    runtime.block_on(async move {
+        // Stops with the runtime, when the bot has stopped.
+        tokio::spawn(quotebot::web::feeds::follow(following, feeds));
+        quotebot::telegram::run(
+            quotebot::telegram::bot(token, api_url),
+            library,
+            config.telegram.clone(),
+            quotebot::telegram::signals(),
+        )
+        .await
+    })?;
+    // A feed round in progress is not waited for long.
+    runtime.shutdown_timeout(Duration::from_secs(2));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -207,7 +207,10 @@ impl Fetcher {
             .redirect(redirects)
             .dns_resolver(Arc::new(GuardedResolver { allow_private }))
             .gzip(true)
-            .brotli(true);
+            .brotli(true)
+            // Fetches are rare, and a pooled connection belongs to the runtime that made it
+            // (feeds are polled on a runtime of their own).
+            .pool_max_idle_per_host(0);
         builder = if config.proxy.trim().is_empty() {
             // HTTP_PROXY and friends are not a way around the address check.
             builder.no_proxy()

@@ -7,7 +7,7 @@
 pub mod charset;
 pub mod dates;
 pub mod extract;
-// pub mod feeds;
+pub mod feeds;
 pub mod fetch;
 
 use std::path::{Path, PathBuf};
