@@ -281,6 +281,10 @@ fn saved_pages_by_file_in_persian_and_russian() {
     let empty = s.dir.path().join("empty.htm");
     fs::write(&empty, b"<html><body><script>var a;</script></body></html>").unwrap();
     s.refused(empty.to_str().unwrap(), "no article text");
+    // Nesting that would overflow the parser's stack: refused before parsing.
+    let deep = s.dir.path().join("deep.html");
+    fs::write(&deep, format!("<html><body>{}text", "<b>".repeat(100_000))).unwrap();
+    s.refused(deep.to_str().unwrap(), "nested too deeply");
 }
 
 #[test]
@@ -290,10 +294,12 @@ fn html_files_in_the_corpus_are_read_at_load() {
     fs::write(s.corpus().join("saved/rates.htm"), page("ru-1251.html")).unwrap();
     fs::write(s.corpus().join("museum.html"), page("ru-undated.html")).unwrap();
     fs::write(s.corpus().join("broken.html"), b"\x00\x00\x00").unwrap();
+    fs::write(s.corpus().join("deep.html"), "<div>".repeat(200_000)).unwrap();
     let o = s.run(&["check"]);
     let out = stdout(&o);
     assert!(out.contains("2 articles"), "{}", describe(&o));
     assert!(out.contains("broken.html"), "{out}");
+    assert!(out.contains("deep.html"), "{out}");
     assert!(out.contains("museum.html: no date found"), "{out}");
     let o = s.run(&["ask", "--json", "ключевая ставка центробанка"]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();

@@ -40,11 +40,91 @@ pub enum NotArticle {
     /// Too many elements to parse.
     #[error("the page is too complex to read ({0} elements)")]
     TooComplex(usize),
+    /// Elements nested deeper than any article's (the HTML tree and the readers of it recurse,
+    /// and would overflow the stack).
+    #[error("the page is nested too deeply to read (more than {MAX_DEPTH} levels)")]
+    TooDeep,
+}
+
+/// Pages nesting elements deeper than this are refused before they are parsed (real pages
+/// stay well under a hundred).
+pub const MAX_DEPTH: usize = 1000;
+
+/// Elements that never contain others, or that the parser closes when the next one starts:
+/// they add no depth.
+const FLAT: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option", "!doctype",
+];
+
+/// A quick look at a page's tags before it is parsed: refuses one nested too deeply or with
+/// too many elements. Comments and the text of scripts and styles are skipped.
+pub fn check_structure(page: &str) -> Result<(), NotArticle> {
+    let b = page.as_bytes();
+    let (mut i, mut depth, mut max_depth, mut elements) = (0usize, 0usize, 0usize, 0usize);
+    while let Some(off) = memchr::memchr(b'<', &b[i..]) {
+        i += off + 1;
+        if b[i..].starts_with(b"!--") {
+            i = memchr::memmem::find(&b[i..], b"-->").map_or(b.len(), |e| i + e + 3);
+            continue;
+        }
+        let closing = b.get(i) == Some(&b'/');
+        let start = if closing { i + 1 } else { i };
+        let len = b[start..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'!' || **c == b'-')
+            .count();
+        if len == 0 || !(b[start].is_ascii_alphabetic() || b[start] == b'!') {
+            continue;
+        }
+        let name = page[start..start + len].to_ascii_lowercase();
+        let end = memchr::memchr(b'>', &b[start..]).map_or(b.len(), |e| start + e);
+        i = end.min(b.len());
+        if closing {
+            if !FLAT.contains(&name.as_str()) {
+                depth = depth.saturating_sub(1);
+            }
+            continue;
+        }
+        elements += 1;
+        if name == "script" || name == "style" {
+            // To its closing tag, whatever its case.
+            loop {
+                match memchr::memmem::find(&b[i..], b"</") {
+                    Some(e) => {
+                        i += e + 2;
+                        if b.len() >= i + len && b[i..i + len].eq_ignore_ascii_case(name.as_bytes())
+                        {
+                            break;
+                        }
+                    }
+                    None => {
+                        i = b.len();
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        let self_closing = end > 0 && b.get(end - 1) == Some(&b'/');
+        if !self_closing && !FLAT.contains(&name.as_str()) {
+            depth += 1;
+            max_depth = max_depth.max(depth);
+            if max_depth > MAX_DEPTH {
+                return Err(NotArticle::TooDeep);
+            }
+        }
+    }
+    if elements > MAX_ELEMENTS {
+        return Err(NotArticle::TooComplex(elements));
+    }
+    Ok(())
 }
 
 /// Reads an HTML page. `url` is where it came from (for dates in the address), `today` bounds
 /// the dates accepted.
 pub fn html(page: &str, url: Option<&str>, today: Date) -> Result<Extracted, NotArticle> {
+    check_structure(page)?;
     let doc = Document::from(page);
     let date = dates::from_document(&doc, url, today);
     let lang = page_lang(&doc);
@@ -248,6 +328,29 @@ mod tests {
             html("<html><body><img src=x></body></html>", None, today),
             Err(NotArticle::NoText)
         );
+    }
+
+    #[test]
+    fn deep_or_huge_pages_are_refused_before_parsing() {
+        let today = Date::today();
+        let deep = format!("<html><body>{}text", "<b>".repeat(100_000));
+        assert_eq!(html(&deep, None, today), Err(NotArticle::TooDeep));
+        let deep = format!("{}<p>x</p>{}", "<div>".repeat(2000), "</div>".repeat(2000));
+        assert_eq!(check_structure(&deep), Err(NotArticle::TooDeep));
+        let many = "<span>a</span>".repeat(MAX_ELEMENTS + 1);
+        assert!(matches!(
+            check_structure(&many),
+            Err(NotArticle::TooComplex(_))
+        ));
+        // Unclosed paragraphs and list items, comments and scripts add no depth.
+        let sloppy = format!(
+            "<ul>{}</ul><!-- {} --><script>{}</script>",
+            "<li><p>item".repeat(5000),
+            "<div>".repeat(5000),
+            "'<div>'".repeat(5000)
+        );
+        assert_eq!(check_structure(&sloppy), Ok(()));
+        assert_eq!(check_structure(PAGE), Ok(()));
     }
 
     #[test]

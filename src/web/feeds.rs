@@ -500,6 +500,6 @@ mod tests {
     #[test]
     fn times() {
         assert_eq!(format_time(0), "1970-01-01 00:00:00 UTC");
-        assert_eq!(format_time(1_727_683_200 + 3661), "2024-09-30 01:01:01 UTC");
+        assert_eq!(format_time(1_727_654_400 + 3661), "2024-09-30 01:01:01 UTC");
     }
 }

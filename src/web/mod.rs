@@ -99,15 +99,15 @@ pub fn saved_page_article(
     path: &Path,
     bytes: &[u8],
 ) -> crate::Result<(Article, Vec<corpus::Problem>)> {
+    let not_article = |message: String| crate::Error::NotArticle {
+        path: path.to_path_buf(),
+        message,
+    };
     if looks_binary(bytes) {
-        return Err(crate::Error::NoText {
-            path: path.to_path_buf(),
-        });
+        return Err(not_article("binary data, not a web page".into()));
     }
     let page = Page::saved(bytes);
-    let extracted = read_page(&page, Date::today()).map_err(|_| crate::Error::NoText {
-        path: path.to_path_buf(),
-    })?;
+    let extracted = read_page(&page, Date::today()).map_err(|r| not_article(r.to_string()))?;
     let sentences = corpus::split::sentences(&extracted.text);
     if sentences.is_empty() {
         return Err(crate::Error::NoText {
