@@ -119,16 +119,34 @@ pub fn plausible(d: Date, today: Date) -> bool {
 fn json_ld(doc: &Document) -> Option<Date> {
     for script in doc.select("script[type*=ld\\+json]").iter() {
         let text = script.text();
-        let Ok(value) = serde_json::from_str::<serde_json::Value>(text.trim()) else {
-            continue;
-        };
+        // Some sites wrap it in CDATA or a comment.
+        let text = text
+            .trim()
+            .trim_start_matches("<![CDATA[")
+            .trim_start_matches("<!--")
+            .trim_end_matches("]]>")
+            .trim_end_matches("-->")
+            .trim();
         for key in ["datePublished", "dateCreated", "uploadDate"] {
-            if let Some(d) = find_key(&value, key, 0).and_then(|s| parse_loose(&s)) {
+            let found = match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(value) => find_key(&value, key, 0),
+                // Invalid JSON (trailing commas, raw line breaks): the key's string as written.
+                Err(_) => raw_key(text, key),
+            };
+            if let Some(d) = found.and_then(|s| parse_loose(&s)) {
                 return Some(d);
             }
         }
     }
     None
+}
+
+/// The string after `"key":` in text that is not valid JSON.
+fn raw_key(text: &str, key: &str) -> Option<String> {
+    let at = text.find(&format!("\"{key}\""))?;
+    let rest = text[at + key.len() + 2..].trim_start().strip_prefix(':')?;
+    let rest = rest.trim_start().strip_prefix('"')?;
+    Some(rest[..rest.find('"')?].to_string())
 }
 
 /// The first string under `key` in a JSON value, depth first (objects nest in `@graph`,
@@ -698,6 +716,16 @@ mod tests {
         assert_eq!(in_text("۳۰ سپتامبر ۲۰۲۴"), d("2024-09-30"));
         assert_eq!(in_text("© 2024 Example News. All rights reserved."), None);
         assert_eq!(in_text("September 2024"), None);
+    }
+
+    #[test]
+    fn json_ld_in_cdata_or_invalid() {
+        let today = d("2026-12-07").unwrap();
+        let page = "<script type=\"application/ld+json\"><![CDATA[ [{\"@type\": \"NewsArticle\", \"datePublished\": \"2020-07-10T14:15:42+00:00\",}] ]]></script>";
+        assert_eq!(
+            from_document(&Document::from(page), None, today),
+            Some((d("2020-07-10").unwrap(), DateSource::JsonLd))
+        );
     }
 
     #[test]

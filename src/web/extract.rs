@@ -12,9 +12,45 @@ use crate::date::Date;
 /// elements is no article, and would take seconds).
 const MAX_ELEMENTS: usize = 200_000;
 
-/// Elements that are never the article.
-const BOILERPLATE: &str = "[class*=cookie], [id*=cookie], [class*=consent], [id*=consent], \
-    [class*=gdpr], [class*=newsletter], [class*=paywall], [class*=subscribe]";
+/// Words in a class or id that mark boilerplate Readability does not know by name (it drops
+/// menus, footers, comments and "related" blocks itself): cookie and consent banners,
+/// newsletter and paywall prompts.
+const BOILERPLATE: &[&str] = &[
+    "cookie",
+    "cookies",
+    "consent",
+    "gdpr",
+    "newsletter",
+    "paywall",
+    "subscribe",
+    "subscription",
+];
+
+/// Such blocks are short; a long one is kept whatever its name.
+const BOILERPLATE_MAX_CHARS: usize = 1500;
+
+/// Removes cookie banners and the like: elements with a class or id word (split at `-` and
+/// `_`) in [`BOILERPLATE`] and little text. `<html>`, `<body>`, `<main>` and `<article>`
+/// are never removed (a site's `<html>` may carry a class like `newsletter-module-on`).
+fn drop_boilerplate(doc: &Document) {
+    let candidates = doc.select("[class], [id]");
+    for el in candidates.iter() {
+        if el.is("html, body, main, article") {
+            continue;
+        }
+        let names = format!(
+            "{} {}",
+            el.attr("class").unwrap_or_default(),
+            el.attr("id").unwrap_or_default()
+        );
+        let marked = names
+            .split(|c: char| c.is_whitespace() || c == '-' || c == '_')
+            .any(|w| BOILERPLATE.iter().any(|b| w.eq_ignore_ascii_case(b)));
+        if marked && el.text().chars().count() < BOILERPLATE_MAX_CHARS {
+            el.remove();
+        }
+    }
+}
 
 /// What was read from a page.
 #[derive(Clone, Debug, PartialEq)]
@@ -135,9 +171,7 @@ pub fn html(page: &str, url: Option<&str>, today: Date) -> Result<Extracted, Not
         .map(|u| u.trim().to_string())
         .filter(|u| u.starts_with("http://") || u.starts_with("https://"));
     let h1 = one_line(&doc.select("h1").first().text());
-    // Boilerplate Readability does not know by name (it drops menus, footers, comments and
-    // "related" blocks itself): cookie and consent banners, newsletter and paywall prompts.
-    doc.select(BOILERPLATE).remove();
+    drop_boilerplate(&doc);
     let config = dom_smoothie::Config {
         text_mode: dom_smoothie::TextMode::Formatted,
         max_elements_to_parse: MAX_ELEMENTS,
