@@ -117,21 +117,31 @@ pub fn plausible(d: Date, today: Date) -> bool {
 }
 
 fn json_ld(doc: &Document) -> Option<Date> {
-    for script in doc.select("script[type*=ld\\+json]").iter() {
-        let text = script.text();
-        // Some sites wrap it in CDATA or a comment.
-        let text = text
-            .trim()
-            .trim_start_matches("<![CDATA[")
-            .trim_start_matches("<!--")
-            .trim_end_matches("]]>")
-            .trim_end_matches("-->")
-            .trim();
-        for key in ["datePublished", "dateCreated", "uploadDate"] {
-            let found = match serde_json::from_str::<serde_json::Value>(text) {
-                Ok(value) => find_key(&value, key, 0),
+    let scripts: Vec<(String, Option<serde_json::Value>)> = doc
+        .select("script[type*=ld\\+json]")
+        .iter()
+        .map(|script| {
+            // Some sites wrap it in CDATA or a comment.
+            let text = script.text();
+            let text = text
+                .trim()
+                .trim_start_matches("<![CDATA[")
+                .trim_start_matches("<!--")
+                .trim_end_matches("]]>")
+                .trim_end_matches("-->")
+                .trim()
+                .to_string();
+            let value = serde_json::from_str(&text).ok();
+            (text, value)
+        })
+        .collect();
+    // The article's own date in any block before a video's upload date in another.
+    for key in ["datePublished", "dateCreated", "uploadDate"] {
+        for (text, value) in &scripts {
+            let found = match value {
+                Some(value) => find_key(value, key, 0),
                 // Invalid JSON (trailing commas, raw line breaks): the key's string as written.
-                Err(_) => raw_key(text, key),
+                None => raw_key(text, key),
             };
             if let Some(d) = found.and_then(|s| parse_loose(&s)) {
                 return Some(d);
@@ -725,6 +735,17 @@ mod tests {
         assert_eq!(
             from_document(&Document::from(page), None, today),
             Some((d("2020-07-10").unwrap(), DateSource::JsonLd))
+        );
+    }
+
+    #[test]
+    fn an_articles_date_before_a_videos_upload_date() {
+        let today = d("2026-12-07").unwrap();
+        let page = r#"<script type="application/ld+json">{"@type":"VideoObject","uploadDate":"2024-12-07T01:36:42Z"}</script>
+            <script type="application/ld+json">{"@type":"NewsArticle","datePublished":"2024-12-06T22:00:40Z"}</script>"#;
+        assert_eq!(
+            from_document(&Document::from(page), None, today),
+            Some((d("2024-12-06").unwrap(), DateSource::JsonLd))
         );
     }
 
