@@ -421,6 +421,24 @@ fn proxy_variables_are_ignored() {
     let v = s.add_json(&site.url("/fa"), &[]);
     assert_eq!(v["date"], "2024-09-30", "{v}");
     assert_eq!(site.hits(), vec!["/fa"]);
+    let agent = &site.agents()[0];
+    assert!(agent.starts_with("quotebot/"), "User-Agent: {agent}");
+}
+
+#[test]
+fn compressed_pages_are_read_and_a_compression_bomb_is_refused() {
+    let site = Site::start();
+    site.route("/gz", Reply::Gzip(page("ru-utf8.html.gz")));
+    // 20 KiB that inflate to 20 MiB.
+    site.route("/bomb", Reply::Gzip(page("bomb.html.gz")));
+    let s = Setup::new(true);
+    s.refused(&site.url("/bomb"), "larger than 5 MiB");
+    let v = s.add_json(&site.url("/gz"), &[]);
+    assert_eq!(v["date"], "2024-09-30", "{v}");
+    assert_eq!(
+        v["title"], "Россия откроет каспийский коридор для экспорта зерна",
+        "{v}"
+    );
 }
 
 #[test]

@@ -27,6 +27,8 @@ pub enum Reply {
     Redirect(String),
     /// Accept and never answer.
     Hang,
+    /// A gzip-compressed HTML body, sent with `Content-Encoding: gzip`.
+    Gzip(Vec<u8>),
 }
 
 impl Reply {
@@ -51,6 +53,7 @@ pub struct Site {
     pub port: u16,
     routes: Arc<Mutex<HashMap<String, Reply>>>,
     hits: Arc<Mutex<Vec<String>>>,
+    agents: Arc<Mutex<Vec<String>>>,
 }
 
 impl Site {
@@ -60,15 +63,26 @@ impl Site {
         let port = listener.local_addr().unwrap().port();
         let routes: Arc<Mutex<HashMap<String, Reply>>> = Arc::default();
         let hits: Arc<Mutex<Vec<String>>> = Arc::default();
-        let (r, h) = (routes.clone(), hits.clone());
+        let agents: Arc<Mutex<Vec<String>>> = Arc::default();
+        let (r, h, a) = (routes.clone(), hits.clone(), agents.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { continue };
-                let (r, h) = (r.clone(), h.clone());
-                std::thread::spawn(move || serve(stream, &r, &h));
+                let (r, h, a) = (r.clone(), h.clone(), a.clone());
+                std::thread::spawn(move || serve(stream, &r, &h, &a));
             }
         });
-        Site { port, routes, hits }
+        Site {
+            port,
+            routes,
+            hits,
+            agents,
+        }
+    }
+
+    /// The `User-Agent` of every request, in order.
+    pub fn agents(&self) -> Vec<String> {
+        self.agents.lock().unwrap().clone()
     }
 
     /// `http://127.0.0.1:PORT/path`.
@@ -87,7 +101,12 @@ impl Site {
     }
 }
 
-fn serve(mut stream: TcpStream, routes: &Mutex<HashMap<String, Reply>>, hits: &Mutex<Vec<String>>) {
+fn serve(
+    mut stream: TcpStream,
+    routes: &Mutex<HashMap<String, Reply>>,
+    hits: &Mutex<Vec<String>>,
+    agents: &Mutex<Vec<String>>,
+) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
     let mut head = Vec::new();
     let mut buf = [0u8; 1024];
@@ -103,6 +122,15 @@ fn serve(mut stream: TcpStream, routes: &Mutex<HashMap<String, Reply>>, hits: &M
     let head = String::from_utf8_lossy(&head).into_owned();
     let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
     hits.lock().unwrap().push(path.clone());
+    let agent = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("user-agent")
+                .then(|| v.trim().to_string())
+        })
+        .unwrap_or_default();
+    agents.lock().unwrap().push(agent);
     let reply = routes.lock().unwrap().get(&path).cloned();
     let reply = reply.unwrap_or(Reply::Body {
         status: 404,
@@ -112,6 +140,14 @@ fn serve(mut stream: TcpStream, routes: &Mutex<HashMap<String, Reply>>, hits: &M
     });
     match reply {
         Reply::Hang => std::thread::sleep(Duration::from_secs(120)),
+        Reply::Gzip(body) => {
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(&body);
+        }
         Reply::Redirect(to) => {
             let _ = write!(
                 stream,
