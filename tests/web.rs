@@ -456,3 +456,25 @@ fn text_files_keep_their_rules_and_print_json_too() {
     assert_eq!(v["source"], "https://tin.example/a", "{v}");
     assert_eq!(v["sentences"], 1, "{v}");
 }
+
+#[test]
+fn the_living_corpus_reads_html_files_and_ignores_the_feeds_state() {
+    let s = Setup::new(false);
+    fs::write(s.corpus().join("a.txt"), "date 2024-01-02 Tin output rose.").unwrap();
+    let (library, _) =
+        quotebot::live::Library::open(&s.corpus(), quotebot::SearchConfig::default()).unwrap();
+    fs::write(s.corpus().join("rates.html"), page("ru-1251.html")).unwrap();
+    fs::write(s.corpus().join(".quotebot-feeds.json"), "{\"seen\": {}}").unwrap();
+    let report = library.reload().unwrap();
+    assert_eq!(report.added, 1, "{report}");
+    assert!(report.problems.is_empty(), "{report}");
+    let answers = library.engine().ask("ключевая ставка центробанка");
+    assert_eq!(
+        answers[0].title, "Центробанк сохранил ключевую ставку",
+        "{answers:?}"
+    );
+    assert_eq!(
+        answers[0].date.map(|d| d.to_string()).as_deref(),
+        Some("2024-09-13")
+    );
+}
