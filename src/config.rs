@@ -24,6 +24,10 @@ pub struct Config {
     pub telegram: TelegramConfig,
     /// `[storage]`
     pub storage: StorageConfig,
+    /// `[web]`
+    pub web: WebConfig,
+    /// `[[feeds]]`
+    pub feeds: Vec<FeedConfig>,
 }
 
 /// `[corpus]`: where the articles are.
@@ -111,6 +115,75 @@ impl Default for StorageConfig {
     }
 }
 
+/// `[web]`: fetching pages and feeds.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebConfig {
+    /// Whether links to loopback, private, link-local and other local addresses may be
+    /// fetched (a link sent to the bot must not reach the machine's own network).
+    pub allow_private_addresses: bool,
+    /// A proxy for every fetch (`http://host:port`); empty: none. The `HTTP_PROXY`-style
+    /// environment variables are never used.
+    pub proxy: String,
+}
+
+/// One `[[feeds]]` table: a feed the bot follows.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FeedConfig {
+    /// The feed's address (RSS 2.0, Atom or JSON Feed).
+    pub url: String,
+    /// How often it is fetched: `"30m"`, `"10s"`, `"1h"`, `"1h30m"` [default: 30 minutes].
+    #[serde(default = "default_every", deserialize_with = "duration")]
+    pub every: std::time::Duration,
+}
+
+fn default_every() -> std::time::Duration {
+    std::time::Duration::from_secs(30 * 60)
+}
+
+fn duration<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<std::time::Duration, D::Error> {
+    let s = String::deserialize(d)?;
+    parse_duration(&s).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "{s:?} is not a duration like \"30m\", \"10s\" or \"1h30m\""
+        ))
+    })
+}
+
+/// `"30m"`, `"10s"`, `"1h30m"`, `"2d"` as a duration of at least one second.
+#[must_use]
+pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
+    let mut total: u64 = 0;
+    let mut number = String::new();
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return None,
+        };
+        let n: u64 = number.parse().ok()?;
+        total = total.checked_add(n.checked_mul(unit)?)?;
+        number.clear();
+    }
+    if !number.is_empty() || total == 0 {
+        return None;
+    }
+    Some(std::time::Duration::from_secs(total))
+}
+
 impl Config {
     /// Parses a configuration file's text; `path` names it in errors.
     pub fn parse(path: &Path, text: &str) -> Result<Config> {
@@ -164,6 +237,25 @@ mod tests {
         assert!(err.to_string().contains("min_scor"), "{err}");
         let err = Config::parse(Path::new("q.toml"), "[search]\ntop = \"x\"\n").unwrap_err();
         assert!(err.to_string().contains("top"), "{err}");
+    }
+
+    #[test]
+    fn web_and_feeds() {
+        let c = Config::parse(
+            Path::new("c"),
+            "[web]\nallow_private_addresses = true\n[[feeds]]\nurl = \"https://a.example/rss\"\nevery = \"1h30m\"\n[[feeds]]\nurl = \"https://b.example/atom\"\n",
+        )
+        .unwrap();
+        assert!(c.web.allow_private_addresses);
+        assert_eq!(c.feeds.len(), 2);
+        assert_eq!(c.feeds[0].every.as_secs(), 5400);
+        assert_eq!(c.feeds[1].every.as_secs(), 1800);
+        let err = Config::parse(Path::new("c"), "[[feeds]]\nurl = \"x\"\nevery = \"soon\"\n")
+            .unwrap_err();
+        assert!(err.to_string().contains("soon"), "{err}");
+        assert_eq!(parse_duration("10s").map(|d| d.as_secs()), Some(10));
+        assert_eq!(parse_duration("0s"), None);
+        assert_eq!(parse_duration("10"), None);
     }
 
     #[test]

@@ -53,6 +53,15 @@ pub enum Error {
         value: String,
     },
 
+    /// A saved web page (`.html`, `.htm`) in which no article could be read.
+    #[error("{}: {message}", path.display())]
+    NotArticle {
+        /// The file.
+        path: PathBuf,
+        /// Why (no article text, binary data, nested too deeply…).
+        message: String,
+    },
+
     /// A corpus file is larger than the loader accepts.
     #[error("{}: file too large ({size} bytes; the limit is {limit})", path.display())]
     TooLarge {
@@ -113,6 +122,7 @@ impl Error {
             | Error::CorpusNotFound { path }
             | Error::NotUtf8 { path, .. }
             | Error::NoText { path }
+            | Error::NotArticle { path, .. }
             | Error::BadDate { path, .. }
             | Error::TooLarge { path, .. }
             | Error::Bug { path, .. }

@@ -49,6 +49,7 @@ pub mod search;
 pub mod storage;
 pub mod synth;
 pub mod telegram;
+pub mod web;
 
 pub use answer::Answer;
 pub use config::{Config, SearchConfig};

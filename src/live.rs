@@ -137,7 +137,7 @@ pub enum Refusal {
     #[error("the file is larger than 1 MiB")]
     TooLarge,
     /// Not a `.txt` or `.md` file.
-    #[error("only .txt and .md files can be articles")]
+    #[error("only .txt, .md and .html files can be articles")]
     NotText,
     /// Not UTF-8, no text, a malformed date…
     #[error("{0}")]
@@ -153,6 +153,9 @@ pub enum Refusal {
     /// Writing the file failed.
     #[error("it could not be saved: {0}")]
     Io(String),
+    /// A web page or link that could not be fetched or read (the message says why).
+    #[error("{0}")]
+    Web(String),
 }
 
 /// A document that was added.
@@ -179,6 +182,8 @@ pub struct Library {
     reloading: Mutex<()>,
     /// Told the number of changing reloads after each (for follow alerts).
     changes: tokio::sync::watch::Sender<u64>,
+    /// How links are fetched (`[web]`); private addresses refused until configured.
+    fetcher: std::sync::OnceLock<crate::web::Fetcher>,
 }
 
 impl Library {
@@ -208,6 +213,7 @@ impl Library {
                 state: Mutex::new(state),
                 reloading: Mutex::new(()),
                 changes: tokio::sync::watch::Sender::new(0),
+                fetcher: std::sync::OnceLock::new(),
             },
             corpus.problems,
         ))
@@ -384,6 +390,43 @@ impl Library {
                 f == h && a.text.split_whitespace().eq(words.iter().copied())
             })
             .map(|a| a.path.clone())
+    }
+
+    /// Sets how links are fetched (`[web]`); the first call wins.
+    pub fn set_web(&self, config: &crate::config::WebConfig) -> std::result::Result<(), Refusal> {
+        let fetcher = crate::web::Fetcher::new(config).map_err(|e| Refusal::Web(e.to_string()))?;
+        let _ = self.fetcher.set(fetcher);
+        Ok(())
+    }
+
+    /// The fetcher for links: the configured one, else one with the defaults.
+    pub fn fetcher(&self) -> std::result::Result<&crate::web::Fetcher, Refusal> {
+        if let Some(f) = self.fetcher.get() {
+            return Ok(f);
+        }
+        self.set_web(&crate::config::WebConfig::default())?;
+        self.fetcher
+            .get()
+            .ok_or_else(|| Refusal::Web("no fetcher".into()))
+    }
+
+    /// Adds a web page (a link's, a feed item's, a saved page sent by an admin) to the corpus
+    /// folder as [`crate::web::add_page`] does, refusing what the index already has (the same
+    /// source or text), and reloads. Blocking.
+    pub fn add_page(
+        &self,
+        page: &crate::web::Page,
+        options: &AddOptions,
+        fallback_date: Option<crate::date::Date>,
+    ) -> std::result::Result<crate::web::WebAdded, Refusal> {
+        let index = self.engine.index();
+        let existing = index.articles().iter().map(|a| &**a);
+        let added = crate::web::add_page(&self.dir, page, options, fallback_date, existing)?;
+        drop(index);
+        if let Err(e) = self.reload() {
+            log::warn!("reloading after adding a page failed: {e}");
+        }
+        Ok(added)
     }
 
     /// Checks a document sent by an admin, saves it under `uploads/` with a safe, free name,

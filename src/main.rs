@@ -61,19 +61,25 @@ enum Command {
     /// Run the Telegram bot (token from TELOXIDE_TOKEN; TELOXIDE_API_URL for another Bot API
     /// server); Ctrl-C or SIGTERM stops it
     Telegram,
-    /// Turn a text file into a corpus article (header written, text kept); refuses a duplicate
+    /// Turn a text file, a saved web page or a link into a corpus article (header written,
+    /// text kept); refuses a duplicate
     Add {
-        /// The text file (.txt or .md)
-        file: PathBuf,
-        /// The article's date, YYYY-MM-DD [default: its own header, a date leading its name, or today]
+        /// The text file (.txt or .md), saved page (.html, .htm) or http(s) link
+        #[arg(value_name = "FILE|URL")]
+        file: String,
+        /// The article's date, YYYY-MM-DD [default: its own header or the page's date; a text
+        /// file's leading date in its name, or today; a page without one is added undated]
         #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
         date: Option<quotebot::Date>,
-        /// The article's title [default: its own header, or its file name]
+        /// The article's title [default: its own header, the page's title, or its file name]
         #[arg(long)]
         title: Option<String>,
-        /// Where the article comes from, usually a URL
+        /// Where the article comes from, usually a URL [default: the link]
         #[arg(long, value_name = "URL")]
         source: Option<String>,
+        /// Print one JSON object: {"path", "title", "date", "sentences", "source"}
+        #[arg(long)]
+        json: bool,
     },
     /// List the articles, newest first
     Articles,
@@ -87,6 +93,16 @@ enum Command {
         /// One JSON object, for scripts
         #[arg(long)]
         json: bool,
+    },
+    /// List the feeds ([[feeds]] in the config) with their last fetch and item counts; with
+    /// --poll, fetch them all once and add their new items (exit status 1 if a feed failed)
+    Feeds {
+        /// One JSON object per feed per line
+        #[arg(long)]
+        json: bool,
+        /// Fetch every feed now and add the new items
+        #[arg(long)]
+        poll: bool,
     },
 }
 
@@ -193,33 +209,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
             date,
             title,
             source,
+            json,
         } => {
             let options = quotebot::live::AddOptions {
                 date,
                 title,
                 source,
             };
-            match quotebot::live::add_file(&corpus_dir, &file, &options) {
-                Ok(added) => {
-                    println!(
-                        "added {}: “{}”, {}, {}",
-                        corpus_dir.join(&added.saved_as).display(),
-                        added.title,
-                        answer::human_date(added.date),
-                        quotebot::answer::replies::plural(added.sentences, "sentence")
-                    );
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(refusal) => {
-                    eprintln!("error: not added: {refusal}");
-                    Ok(ExitCode::FAILURE)
-                }
-            }
+            add(&corpus_dir, &config, &file, &options, json)
         }
         Command::Report { days, json } => {
             report(&config.storage, days, json)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Feeds { json, poll } => feeds(&corpus_dir, &config, json, poll),
         Command::Articles => {
             let corpus = quotebot::corpus::load(&corpus_dir)
                 .with_context(|| format!("reading the corpus in {}", corpus_dir.display()))?;
@@ -242,6 +245,170 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `quotebot feeds [--json] [--poll]`.
+fn feeds(
+    corpus_dir: &std::path::Path,
+    config: &Config,
+    json: bool,
+    poll: bool,
+) -> Result<ExitCode> {
+    use quotebot::web::feeds;
+    let mut code = ExitCode::SUCCESS;
+    let mut rounds = Vec::new();
+    if poll {
+        let fetcher = quotebot::web::Fetcher::new(&config.web)
+            .map_err(|e| UsageError(format!("[web]: {e}")))?;
+        let mut sink = feeds::FolderSink::open(corpus_dir)
+            .with_context(|| format!("reading the corpus in {}", corpus_dir.display()))?;
+        rounds = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("starting the async runtime")?
+            .block_on(feeds::poll_all(
+                corpus_dir,
+                &config.feeds,
+                &fetcher,
+                &mut sink,
+            ));
+        for r in &rounds {
+            if r.error.is_some() {
+                log::warn!("feed {r}");
+                code = ExitCode::FAILURE;
+            }
+        }
+    }
+    if config.feeds.is_empty() {
+        log::warn!("no feeds: add [[feeds]] tables (url, every) to the configuration");
+    }
+    let state = feeds::State::load(corpus_dir);
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    for feed in &config.feeds {
+        let s = state.feeds.get(&feed.url).cloned().unwrap_or_default();
+        let round = rounds.iter().find(|r| r.url == feed.url);
+        if json {
+            let mut v = serde_json::json!({
+                "url": feed.url,
+                "every_secs": feed.every.as_secs(),
+                "last_fetch": s.last_fetch.map(feeds::format_time),
+                "last_ok": s.last_ok.map(feeds::format_time),
+                "items": s.items,
+                "added": s.added,
+                "error": s.error,
+            });
+            if let Some(r) = round {
+                v["added_now"] = serde_json::json!(r.added);
+            }
+            writeln!(out, "{v}")?;
+        } else {
+            let when = s.last_fetch.map_or_else(
+                || "never fetched".to_string(),
+                |t| format!("last fetched {}", feeds::format_time(t)),
+            );
+            let status = match &s.error {
+                Some(e) => format!("failed: {e}"),
+                None => format!("{} items, {} added in all", s.items, s.added),
+            };
+            write!(
+                out,
+                "{} (every {}s): {when}, {status}",
+                feed.url,
+                feed.every.as_secs()
+            )?;
+            if let Some(r) = round
+                && r.error.is_none()
+            {
+                write!(out, "; now {} added", r.added.len())?;
+                if r.retry > 0 {
+                    write!(out, ", {} to retry", r.retry)?;
+                }
+            }
+            writeln!(out)?;
+        }
+    }
+    Ok(code)
+}
+
+/// `quotebot add`: a link, a saved page or a text file. A refusal is one line on stderr,
+/// nothing on stdout, exit status 1.
+fn add(
+    corpus_dir: &std::path::Path,
+    config: &Config,
+    target: &str,
+    options: &quotebot::live::AddOptions,
+    json: bool,
+) -> Result<ExitCode> {
+    use quotebot::web;
+    let is_url = target.contains("://");
+    let path = std::path::Path::new(target);
+    let html = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"));
+    let result = if is_url {
+        match web::Fetcher::new(&config.web) {
+            Ok(fetcher) => tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?
+                .block_on(web::add_url(corpus_dir, target, options, &fetcher)),
+            Err(e) => Err(quotebot::live::Refusal::Web(e.to_string())),
+        }
+    } else if html {
+        web::add_html_file(corpus_dir, path, options)
+    } else {
+        quotebot::live::add_file(corpus_dir, path, options).map(|added| {
+            let source = quotebot::corpus::load_file(&corpus_dir.join(&added.saved_as))
+                .ok()
+                .and_then(|(a, _)| a.source);
+            web::WebAdded {
+                added,
+                source,
+                replaced: None,
+            }
+        })
+    };
+    let done = match result {
+        Ok(done) => done,
+        Err(refusal) => {
+            eprintln!("error: not added: {refusal}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let added = &done.added;
+    let shown = corpus_dir.join(&added.saved_as);
+    if done.undated() {
+        log::warn!(
+            "{}: no date found: added undated; answers will say the date is unknown (add it again with --date YYYY-MM-DD to fix it)",
+            shown.display()
+        );
+    }
+    if let Some(old) = &done.replaced {
+        log::warn!(
+            "{}: replaced by the dated copy",
+            corpus_dir.join(old).display()
+        );
+    }
+    if json {
+        let value = serde_json::json!({
+            "path": shown.to_string_lossy(),
+            "title": added.title,
+            "date": added.date.map(|d| d.to_string()),
+            "sentences": added.sentences,
+            "source": done.source,
+        });
+        println!("{value}");
+    } else {
+        println!(
+            "added {}: “{}”, {}, {}",
+            shown.display(),
+            added.title,
+            answer::human_date(added.date),
+            quotebot::answer::replies::plural(added.sentences, "sentence")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn telegram(corpus_dir: &std::path::Path, config: &Config) -> Result<ExitCode> {
@@ -270,21 +437,35 @@ fn telegram(corpus_dir: &std::path::Path, config: &Config) -> Result<ExitCode> {
     for p in &problems {
         log::warn!("{p}");
     }
+    library
+        .set_web(&config.web)
+        .map_err(|e| UsageError(format!("[web]: {e}")))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let result = runtime.block_on(quotebot::telegram::run_stored(
-        quotebot::telegram::bot(token, api_url),
-        std::sync::Arc::new(library),
-        config.telegram.clone(),
-        Some(std::sync::Arc::clone(&storage)),
-        quotebot::telegram::schema(),
-        quotebot::telegram::signals(),
-    ));
+    let library = std::sync::Arc::new(library);
+    let feeds = config.feeds.clone();
+    let following = std::sync::Arc::clone(&library);
+    let stored = std::sync::Arc::clone(&storage);
+    let result = runtime.block_on(async move {
+        // Stops with the runtime, when the bot has stopped.
+        tokio::spawn(quotebot::web::feeds::follow(following, feeds));
+        quotebot::telegram::run_stored(
+            quotebot::telegram::bot(token, api_url),
+            library,
+            config.telegram.clone(),
+            Some(stored),
+            quotebot::telegram::schema(),
+            quotebot::telegram::signals(),
+        )
+        .await
+    });
     // What was queued is written before the process ends.
     storage.close();
     result?;
+    // A feed round in progress is not waited for long.
+    runtime.shutdown_timeout(Duration::from_secs(2));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -295,11 +295,48 @@ pub fn added(a: &crate::live::Added) -> Rich {
     r
 }
 
+/// A web page (a link, a saved page) that was added: its title, its date or "no date found",
+/// its sentences.
+#[must_use]
+pub fn web_added(w: &crate::web::WebAdded) -> Rich {
+    let a = &w.added;
+    let mut r = Rich::new();
+    r.text("Added “");
+    r.bold(short_title(&a.title));
+    r.text(format!(
+        "”, {}, read as {}; saved as {}.",
+        a.date
+            .map_or_else(|| "no date found".to_string(), crate::date::Date::human),
+        plural(a.sentences, "sentence"),
+        a.saved_as
+    ));
+    if a.date.is_none() {
+        r.text(" Answers from it will say the date is unknown; add the date to its file's header (date: YYYY-MM-DD) to fix it.");
+    }
+    r.truncate(TELEGRAM_LIMIT);
+    r
+}
+
+/// `/add` without a link.
+#[must_use]
+pub fn add_usage() -> Rich {
+    Rich::plain(
+        "Send /add with the article's link, e.g. /add https://example.org/news/story, or just send me the link.",
+    )
+}
+
+/// Links are added from private chats only.
+#[must_use]
+pub fn add_in_private() -> Rich {
+    Rich::plain("Send me the link in a private chat to add it.")
+}
+
 /// A document that was not added, and why.
 #[must_use]
 pub fn not_added(refusal: &crate::live::Refusal) -> Rich {
     let mut r = Rich::new();
-    r.text(format!("Not added: {refusal}."));
+    let why = refusal.to_string();
+    r.text(format!("Not added: {}.", why.trim_end_matches('.')));
     r.truncate(TELEGRAM_LIMIT);
     r
 }

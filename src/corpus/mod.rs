@@ -80,6 +80,9 @@ impl Article {
     /// [`Article::parse`] that keeps the file's buffer as the article text where it can, so
     /// that loading a large corpus does not copy every article once more.
     pub fn parse_owned(path: &Path, bytes: Vec<u8>) -> Result<(Article, Vec<Problem>)> {
+        if is_html_file(path) {
+            return crate::web::saved_page_article(path, &bytes);
+        }
         let mut text = String::from_utf8(bytes).map_err(|e| {
             let valid = e.utf8_error().valid_up_to();
             Error::NotUtf8 {
@@ -239,16 +242,26 @@ pub struct Corpus {
     pub problems: Vec<Problem>,
 }
 
-/// Whether a file name is an article file (`.txt` or `.md`, any case; not hidden).
+/// Whether a file name is an article file (`.txt`, `.md`, or a saved web page `.html` /
+/// `.htm`, any case; not hidden).
 #[must_use]
 pub fn is_article_file(path: &Path) -> bool {
     let hidden = path
         .file_name()
         .is_some_and(|n| n.to_string_lossy().starts_with('.'));
     !hidden
-        && path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("txt") || e.eq_ignore_ascii_case("md"))
+        && path.extension().is_some_and(|e| {
+            ["txt", "md", "html", "htm"]
+                .iter()
+                .any(|x| e.eq_ignore_ascii_case(x))
+        })
+}
+
+/// Whether a file is a saved web page (`.html`, `.htm`), read by [`crate::web`]'s extraction.
+#[must_use]
+pub fn is_html_file(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"))
 }
 
 /// Lists the article files under `dir`, at any depth, in path order. Hidden files and folders

@@ -88,6 +88,8 @@ pub enum Command {
 pub enum AdminCommand {
     /// read the articles folder again now (admins)
     Reload,
+    /// add the article at a link, e.g. /add https://example.org/story (admins; or just send the link)
+    Add(String),
 }
 
 /// What every handler shares.
@@ -239,6 +241,7 @@ fn message_tree() -> UpdateHandler<HandlerError> {
                         })
                         .endpoint(on_document),
                     )
+                    .branch(dptree::filter_map(admin_link).endpoint(on_link))
                     .branch(dptree::filter_map(question_for_me).endpoint(on_question))
                     .branch(
                         dptree::filter(|msg: Message| msg.chat.is_private()).endpoint(on_other),
@@ -373,6 +376,15 @@ async fn on_admin_command(
         return Ok(());
     }
     match cmd {
+        AdminCommand::Add(link) => {
+            if !msg.chat.is_private() {
+                reply(&bot, &msg, &replies::add_in_private(), None).await?;
+            } else if link.trim().is_empty() {
+                reply(&bot, &msg, &replies::add_usage(), None).await?;
+            } else {
+                return on_link(bot, msg, Link(link.trim().to_string()), shared).await;
+            }
+        }
         AdminCommand::Reload => {
             let library = Arc::clone(&shared.library);
             let result = blocking(move || library.reload()).await?;
@@ -403,6 +415,9 @@ async fn on_document(bot: Tg, msg: Message, shared: Arc<Shared>) -> HandlerResul
         return Ok(());
     }
     let name = doc.file_name.clone().unwrap_or_else(|| "upload.txt".into());
+    if crate::corpus::is_html_file(std::path::Path::new(&name)) {
+        return on_html_document(&bot, &msg, doc, &shared).await;
+    }
     // Refused on its name or size alone: not downloaded.
     if let Err(refusal) = live::check_upload(&name, doc.file.size as usize) {
         reply(&bot, &msg, &replies::not_added(&refusal), None).await?;
@@ -421,6 +436,86 @@ async fn on_document(bot: Tg, msg: Message, shared: Arc<Shared>) -> HandlerResul
         Err(refusal) => replies::not_added(refusal),
     };
     reply(&bot, &msg, &text, None).await?;
+    Ok(())
+}
+
+/// A link sent by an admin in a private chat.
+#[derive(Clone, Debug)]
+struct Link(String);
+
+/// A message that is one link, from an admin in a private chat; everyone else's links are
+/// questions like any other text.
+fn admin_link(msg: Message, shared: Arc<Shared>) -> Option<Link> {
+    let text = msg.text()?.trim();
+    (msg.chat.is_private() && shared.is_admin(msg.from.as_ref()) && crate::web::is_link(text))
+        .then(|| Link(text.to_string()))
+}
+
+/// Fetches an admin's link and adds the article; replies with its title, date and
+/// sentences, or why it was refused.
+async fn on_link(bot: Tg, msg: Message, link: Link, shared: Arc<Shared>) -> HandlerResult {
+    let library = Arc::clone(&shared.library);
+    let outcome = match library.fetcher() {
+        Ok(fetcher) => match fetcher.get(&link.0, crate::web::Want::Page).await {
+            Ok(fetched) => {
+                let page = crate::web::Page::fetched(&fetched);
+                let library = Arc::clone(&shared.library);
+                blocking(move || library.add_page(&page, &live::AddOptions::default(), None))
+                    .await?
+            }
+            Err(e) => Err(live::Refusal::Web(e.to_string())),
+        },
+        Err(e) => Err(e),
+    };
+    let text = match &outcome {
+        Ok(added) => {
+            log::info!("an admin added {} from a link", added.added.saved_as);
+            replies::web_added(added)
+        }
+        Err(refusal) => {
+            log::info!("a link from an admin was not added: {refusal}");
+            replies::not_added(refusal)
+        }
+    };
+    reply(&bot, &msg, &text, None).await?;
+    Ok(())
+}
+
+/// A saved page (`.html`, `.htm`) sent by an admin: read as a link's page is.
+async fn on_html_document(
+    bot: &Tg,
+    msg: &Message,
+    doc: &teloxide::types::Document,
+    shared: &Shared,
+) -> HandlerResult {
+    if doc.file.size as usize > crate::web::fetch::MAX_BYTES {
+        let refusal = live::Refusal::Web(crate::web::FetchError::TooLarge.to_string());
+        reply(bot, msg, &replies::not_added(&refusal), None).await?;
+        return Ok(());
+    }
+    let file = retry::send(bot.get_file(doc.file.id.clone())).await?;
+    let mut bytes = Vec::new();
+    bot.download_file(&file.path, &mut bytes).await?;
+    let library = Arc::clone(&shared.library);
+    let outcome = blocking(move || {
+        if crate::web::looks_binary(&bytes) || bytes.len() > crate::web::fetch::MAX_BYTES {
+            return Err(live::Refusal::Web("it is not a web page".into()));
+        }
+        library.add_page(
+            &crate::web::Page::saved(&bytes),
+            &live::AddOptions::default(),
+            None,
+        )
+    })
+    .await?;
+    let text = match &outcome {
+        Ok(added) => {
+            log::info!("an admin added {} from a saved page", added.added.saved_as);
+            replies::web_added(added)
+        }
+        Err(refusal) => replies::not_added(refusal),
+    };
+    reply(bot, msg, &text, None).await?;
     Ok(())
 }
 
