@@ -256,8 +256,8 @@ fn table(args: &Args, config: &SearchConfig) -> Result<()> {
         println!("recorded in {}", path.display());
     }
     if let Some(path) = &args.check {
-        // The model is fitted on the candidates `Dataset::candidates` gathers; what it serves
-        // must be exactly those, ranked by it.
+        // The model is fitted on the candidates `Dataset::judged` gathers and judges; what it
+        // serves must be exactly those, ranked by it, and score the same.
         let mut differ = 0;
         for row in &ROWS {
             let mut data = load(row.kind, &args.bench.join(row.file))?;
@@ -266,6 +266,18 @@ fn table(args: &Args, config: &SearchConfig) -> Result<()> {
                 let lines = data.fit_serve_differences(row.setting, config, 10);
                 for line in lines.iter().take(3) {
                     println!("{}: fit and serve differ: {line}", row.name);
+                }
+                // The fitting judges candidates itself (`Judged`): its score must be the
+                // score of what is served.
+                let served = eval::score(&data.questions, &data.rankings(row.setting, config, 10));
+                let fitted =
+                    eval::score_judged(&data.judged(row.setting, config, 10), &config.model);
+                if served != fitted {
+                    println!(
+                        "{} (typos {typos}): the fitting scores {fitted:?}, the engine {served:?}",
+                        row.name
+                    );
+                    differ += 1;
                 }
                 println!(
                     "{} (typos {typos}): fit and serve agree on {} of {} questions",

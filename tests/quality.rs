@@ -76,13 +76,15 @@ fn every_answer_quotes_its_article_exactly() {
     }
 }
 
-/// The model is fitted (`examples/fit.rs`) on the candidates `Dataset::candidates` gathers;
-/// what the engine serves must be exactly those, ranked by the model. On questions of our
-/// own, with date words, typos and duplicate sentences, in both settings (the CI guard checks
-/// the same on every benchmark dev question).
+/// The model is fitted (`examples/fit.rs`) on the candidates `Dataset::judged` gathers and
+/// judges; what the engine serves must be exactly those, ranked by the model, and score the
+/// same. On questions of our own, with date words, typos, duplicate sentences and more
+/// sentences than the depth, in both settings. (On a fixture this small the first stage and
+/// the model often agree, so a fitting that ranked by the first stage could pass here: the CI
+/// guard runs the same checks on every benchmark dev question, where it fails.)
 #[test]
 fn fit_and_serve_rank_the_same_candidates() {
-    use quotebot::eval::{Dataset, Doc, Question, Setting};
+    use quotebot::eval::{self, Dataset, Doc, Question, Setting};
     let doc = |id: &str, title: &str, sentences: &[&str]| Doc {
         id: id.into(),
         title: title.into(),
@@ -99,9 +101,20 @@ fn fit_and_serve_rank_the_same_candidates() {
         doc: doc.into(),
         gold: vec![gold.into()],
     };
+    // More sentences than the candidates scored again (30), so that depth matters.
+    let filler: Vec<String> = (0..40)
+        .map(|i| {
+            format!(
+                "Ship number {i} carried {} tonnes of grain and barley to the port.",
+                100 + 7 * i
+            )
+        })
+        .collect();
+    let filler: Vec<&str> = filler.iter().map(String::as_str).collect();
     let mut data = Dataset {
         kind: "ours".into(),
         docs: vec![
+            doc("D3", "Shipping log", &filler),
             doc(
                 "D1",
                 "Grain corridor",
@@ -132,8 +145,23 @@ fn fit_and_serve_rank_the_same_candidates() {
                 "D2-1",
             ),
             question("Q4", "Who lends the money for the railway?", "D2", "D2-2"),
+            question(
+                "Q5",
+                "Which ship carried 191 tonnes of grain?",
+                "D3",
+                "D3-13",
+            ),
         ],
     };
+    // The gold answers above are sentence ids; the protocol judges by text.
+    let text_of: std::collections::HashMap<String, String> = data
+        .docs
+        .iter()
+        .flat_map(|d| d.sentences.iter().cloned())
+        .collect();
+    for q in &mut data.questions {
+        q.gold = q.gold.iter().map(|id| text_of[id].clone()).collect();
+    }
     for typos in [0.0, 0.5] {
         data.add_typos(typos);
         for setting in [Setting::Open, Setting::PerDoc] {
@@ -142,6 +170,11 @@ fn fit_and_serve_rank_the_same_candidates() {
             assert!(rankings.iter().all(|r| !r.is_empty()), "{rankings:?}");
             let differences = data.fit_serve_differences(setting, &config, 10);
             assert!(differences.is_empty(), "{setting:?}: {differences:#?}");
+            // The fitting's own judging and scoring agree with the protocol's on what is served.
+            let served = eval::score(&data.questions, &rankings);
+            let fitted = eval::score_judged(&data.judged(setting, &config, 10), &config.model);
+            assert_eq!(served, fitted, "{setting:?}");
+            assert!(served.p1 > 0.0, "{served:?}");
         }
     }
 }

@@ -20,12 +20,13 @@ pub mod pyrandom;
 use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::config::SearchConfig;
 use crate::corpus::Article;
 use crate::date::Date;
 use crate::engine::{Candidates, Engine};
-use crate::search::Index;
+use crate::search::{Index, Model};
 
 pub use pyrandom::PyRandom;
 
@@ -324,6 +325,77 @@ impl Dataset {
                 })
             })
             .collect()
+    }
+}
+
+/// A question's candidates as the model is fitted on them: each judged right or wrong by the
+/// protocol ([`correct`] on its quote).
+#[derive(Clone, Debug)]
+pub struct Judged {
+    /// The candidates, as [`Engine::candidates`] gathers them.
+    pub candidates: Arc<Candidates>,
+    /// Whether each candidate (in [`Candidates::list`] order) is right.
+    pub right: Vec<bool>,
+}
+
+impl Judged {
+    /// Judges `candidates` for `q`; `foreign` questions are asked of a corpus that cannot
+    /// answer them, so nothing is right.
+    #[must_use]
+    pub fn new(candidates: Candidates, q: &Question, foreign: bool) -> Judged {
+        Judged {
+            right: candidates
+                .list
+                .iter()
+                .map(|c| !foreign && correct(&c.quote, q))
+                .collect(),
+            candidates: Arc::new(candidates),
+        }
+    }
+
+    /// The rank (0 = first) of the first right answer among the first ten that `model`
+    /// gives, ranking as the engine does ([`Candidates::ranked`]).
+    #[must_use]
+    pub fn first_right(&self, model: &Model) -> Option<usize> {
+        self.candidates
+            .ranked(model)
+            .iter()
+            .take(10)
+            .position(|r| self.right[r.candidate])
+    }
+}
+
+impl Dataset {
+    /// Every question's candidates, judged ([`Judged`]), as the engine gathers them when
+    /// asked for `k` answers: what the model is fitted on.
+    #[must_use]
+    pub fn judged(&self, setting: Setting, config: &SearchConfig, k: usize) -> Vec<Judged> {
+        self.candidates(setting, config, k)
+            .into_iter()
+            .zip(&self.questions)
+            .map(|(c, q)| Judged::new(c, q, false))
+            .collect()
+    }
+}
+
+/// P@1 and MRR@10 of `model` on judged candidates: the fitting's view of a dataset's score,
+/// which must equal [`score`] of what the engine serves.
+#[must_use]
+pub fn score_judged(judged: &[Judged], model: &Model) -> Score {
+    let (mut p1, mut mrr) = (0.0, 0.0);
+    for j in judged {
+        if let Some(rank) = j.first_right(model) {
+            mrr += 1.0 / (rank + 1) as f64;
+            if rank == 0 {
+                p1 += 1.0;
+            }
+        }
+    }
+    let n = judged.len().max(1) as f64;
+    Score {
+        p1: p1 / n,
+        mrr: mrr / n,
+        n: judged.len(),
     }
 }
 

@@ -2,8 +2,9 @@
 //! evidence) are scored again with features that need the sentence's words in order — how
 //! close the matched words are, whether question-word pairs appear as phrases, whether the
 //! sentence holds the kind of thing the question asks for (a date for "when", a number for
-//! "how many", a name for "who"), whether it names the article's subject — and combined with
-//! weights fitted offline (`examples/fit.rs`, on the benchmark's train splits).
+//! "how many", a name for "who"), whether it defines what it begins with ("X is a …") — and
+//! combined with weights fitted offline (`examples/fit.rs`, on the benchmark's train splits;
+//! each feature kept only where it helps across datasets: see the README's ablation).
 
 use rustc_hash::FxHashMap;
 
@@ -230,7 +231,8 @@ pub fn features(
     let mut date_at: Vec<usize> = Vec::new();
     let mut number_at: Vec<usize> = Vec::new();
     let mut name_at: Vec<usize> = Vec::new();
-    // "X (…) is a …": the sentence that defines its subject.
+    // "X (…) is a …": a matched word near the start, then "is a/an/the/one": the sentence
+    // defines what it begins with.
     let mut copula_at: Option<usize> = None;
     let mut defining = false;
     let mut by_name = false;
@@ -301,8 +303,8 @@ pub fn features(
         .filter(|&i| first_pos[i].is_none())
         .map(idf)
         .fold(0.0f32, f32::max);
-    // Question words beyond the article's subject: in a question about an article, these
-    // say which of its sentences is meant.
+    // Whether a question word is in the article's title (it then counts partly even where
+    // the sentence lacks it: the context coverage below).
     let in_title = |i: usize| {
         words[i]
             .alternatives
