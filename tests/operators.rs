@@ -477,6 +477,92 @@ async fn follow_alerts_come_once_survive_a_restart_and_stop_after_unfollow() {
     stop(bot).await;
 }
 
+/// A topic is scored against the whole corpus, as a question is: "russia football" shares only
+/// a common word with a new article about Russia's grain and gets no alert (asked of that
+/// article alone it would score 0.5, the threshold). Two articles that arrive together each
+/// get their alert, even when the best of them was alerted before. And the database knows
+/// articles by their path inside the corpus folder: a restart with the folder spelled
+/// `./corpus` finds nothing new in articles that were there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_score_as_answers_do_and_every_new_article_gets_one() {
+    let tmp = bot_folder(&[
+        (
+            "2024-01-01-russia-oil.txt",
+            "date 2024-01-01\n\nRussia sold more oil to India.",
+        ),
+        (
+            "2024-01-02-russia-gas.txt",
+            "date 2024-01-02\n\nRussia cut gas flows to Europe.",
+        ),
+        (
+            "2024-01-03-russia-wheat.txt",
+            "date 2024-01-03\n\nRussia harvested record wheat.",
+        ),
+        (
+            "2024-01-04-football.txt",
+            "date 2024-01-04\n\nThe football final drew a record crowd in Madrid.",
+        ),
+        (
+            "2024-01-05-kazakh-grain.txt",
+            "date 2024-01-05\n\nGrain exports rose in Kazakhstan.",
+        ),
+    ]);
+    let corpus = tmp.path().join("corpus");
+    let api = FakeApi::start().await;
+    let bot = spawn_logging(tmp.path(), &api);
+    logged(&bot, CHECKED, 1).await;
+    // "russia football" first: a check goes through follows in the order they were made, so
+    // by the time the grain alert arrives, the football topic has been matched.
+    let reply = text(&say(&api, 5, 5, "/follow russia football", 1).await);
+    assert!(reply.contains("Following"), "{reply}");
+    let reply = text(&say(&api, 5, 5, "/follow grain exports", 2).await);
+    assert!(reply.contains("Following"), "{reply}");
+    std::fs::write(
+        corpus.join("2024-05-01-russia-grain.txt"),
+        "date 2024-05-01\n\nRussia's grain exports soared.",
+    )
+    .unwrap();
+    let sent = api
+        .wait_for("sendMessage", 3, WAIT, |b| b["chat_id"] == 5)
+        .await;
+    assert!(text(&sent[2]).contains("soared"), "{}", text(&sent[2]));
+    stop(bot).await;
+
+    // While the bot is stopped: the Russian article changes (its best sentence for the topic
+    // stays the one already sent, and it outranks the new one) and an Indian one arrives.
+    std::fs::write(
+        corpus.join("2024-05-01-russia-grain.txt"),
+        "date 2024-05-01\n\nRussia's grain exports soared. Prices were stable.",
+    )
+    .unwrap();
+    std::fs::write(
+        corpus.join("2024-04-01-india-grain.txt"),
+        "date 2024-04-01\n\nIndia's grain exports fell in April after weeks of heavy storms across the northern states.",
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("config/quotebot.toml"),
+        format!("[telegram]\nadmins = [{ADMIN}]\n[corpus]\ndir = \"./corpus\"\n"),
+    )
+    .unwrap();
+    let bot = spawn_logging(tmp.path(), &api);
+    logged(&bot, CHECKED, 1).await;
+    stop(bot).await;
+    let to_chat = sent_to(&api, 5);
+    assert_eq!(to_chat.len(), 4, "{to_chat:?}");
+    assert!(to_chat[3].contains("India"), "{to_chat:?}");
+    assert!(
+        to_chat
+            .iter()
+            .all(|t| !t.contains("Because you follow “russia football”")),
+        "a common word is no alert: {to_chat:?}"
+    );
+    assert!(
+        to_chat.iter().all(|t| !t.contains("Kazakhstan")),
+        "there before the follow, under another spelling of the folder: {to_chat:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_votes_from_a_hundred_chats_are_all_counted() {
     let tmp = bot_folder(&[TIN]);
