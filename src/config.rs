@@ -102,7 +102,7 @@ pub struct TelegramConfig {
 pub struct StorageConfig {
     /// The SQLite file, created with its folder on first run.
     pub path: PathBuf,
-    /// Questions, counts and votes older than this many days are deleted.
+    /// Questions, counts and votes older than this many days are deleted; at least 1.
     pub keep_days: u32,
 }
 

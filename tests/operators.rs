@@ -254,6 +254,29 @@ async fn votes_a_changed_vote_unanswered_about_and_the_report() {
     .map(|k| raw.find(k).unwrap_or_else(|| panic!("{k} in {raw}")))
     .collect();
     assert!(at.windows(2).all(|w| w[0] < w[1]), "{raw}");
+    // Exactly these keys, no more.
+    let keys = |v: &Value| -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(
+        keys(&r),
+        [
+            "answered",
+            "days",
+            "disliked",
+            "not_found",
+            "unanswered",
+            "votes"
+        ]
+    );
+    assert_eq!(keys(&r["votes"]), ["down", "up"]);
+    assert_eq!(
+        keys(&r["unanswered"][0]),
+        ["count", "first_seen", "last_seen", "question"]
+    );
+    assert_eq!(keys(&r["disliked"][0]), ["count", "quote", "title"]);
     let first = &r["unanswered"][0];
     assert_eq!(first["question"], "what is the capital of france");
     assert_eq!(first["count"], 3);
@@ -561,6 +584,54 @@ async fn alerts_score_as_answers_do_and_every_new_article_gets_one() {
         to_chat.iter().all(|t| !t.contains("Kazakhstan")),
         "there before the follow, under another spelling of the folder: {to_chat:?}"
     );
+}
+
+/// The database file holds no user id or chat id of anyone who asked or voted: a question
+/// in a group and in a private chat, and a vote, leave only the questions and a salted hash.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_database_holds_no_id_of_who_asked_or_voted() {
+    const USER: i64 = 5_444_555_666;
+    const GROUP: i64 = -1_004_111_222_333;
+    let tmp = bot_folder(&[TIN]);
+    let api = FakeApi::start().await;
+    let bot = BotProcess::spawn(tmp.path(), &api.url(), Some(TOKEN));
+    api.wait_for("getMe", 1, WAIT, |_| true).await;
+    let question = message(GROUP, USER, 3, "/ask tin output");
+    api.push(question.clone());
+    let answer = api
+        .wait_for("sendMessage", 1, WAIT, |b| b["chat_id"] == GROUP)
+        .await
+        .remove(0);
+    assert!(text(&answer).contains("Bolivia"), "{}", text(&answer));
+    let down = rows(&answer)[1][1].1.clone();
+    let answered = sent_message(&answer, 900, question["message"].clone());
+    assert!(
+        press(&api, USER, &down, &answered)
+            .await
+            .starts_with("Thanks")
+    );
+    let reply = say(&api, USER, USER, "who won the chess final", 1).await;
+    assert!(text(&reply).contains("found nothing"), "{}", text(&reply));
+    stop(bot).await;
+
+    let mut bytes = Vec::new();
+    for f in std::fs::read_dir(tmp.path().join("data")).unwrap() {
+        bytes.extend(std::fs::read(f.unwrap().path()).unwrap());
+    }
+    let holds = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    assert!(holds(b"who won the chess final"), "the records are in it");
+    assert!(holds(b"tin output"), "the records are in it");
+    for id in [USER, GROUP] {
+        assert!(!holds(id.to_string().as_bytes()), "{id} as text");
+        assert!(
+            !holds(id.unsigned_abs().to_string().as_bytes()),
+            "{id} as text"
+        );
+        // SQLite keeps integers big-endian in 1 to 8 bytes: the low five bytes are in every
+        // form that could hold these; and little-endian, as the hash's input is.
+        assert!(!holds(&id.to_be_bytes()[3..]), "{id} as an integer");
+        assert!(!holds(&id.to_le_bytes()[..5]), "{id} little-endian");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
