@@ -4,7 +4,9 @@
 //! (one per new quote, none after a restart, none after unfollowing, none for articles that
 //! were there before following, only group admins may follow), a thousand votes at once, and
 //! a database that cannot be used (corrupt, or in a read-only folder) stopping the bot with
-//! one line and status 1. `ask` and `chat` create no database. Waits are generous timeouts;
+//! one line and status 1. `ask` and `chat` create no database. Alerts score a topic on the
+//! whole corpus and alert every new article; the database holds no asker's id; a vote on an
+//! answer no longer known is refused. Waits are generous timeouts;
 //! nothing here asserts that anything is fast.
 
 mod common;
@@ -936,8 +938,20 @@ async fn inline_answers_carry_votes_and_inline_queries_are_not_recorded() {
         "{:?}",
         toast[0].body
     );
+    // A vote on an answer that is neither stored nor in the index: refused, not counted.
+    api.push(common::inline_button_press(50, "v:abcdef12345:0:d"));
+    let toast = api.wait_for("answerCallbackQuery", 2, WAIT, |_| true).await;
+    assert!(
+        toast[1].body["text"]
+            .as_str()
+            .unwrap()
+            .contains("no longer known"),
+        "{:?}",
+        toast[1].body
+    );
     stop(bot).await;
     let r = report(tmp.path());
+    assert_eq!(r["votes"], json!({"up": 0, "down": 1}), "{r}");
     assert_eq!(
         (r["answered"].clone(), r["not_found"].clone()),
         (json!(0), json!(0)),
