@@ -102,7 +102,7 @@ pub struct TelegramConfig {
 pub struct StorageConfig {
     /// The SQLite file, created with its folder on first run.
     pub path: PathBuf,
-    /// Questions, counts and votes older than this many days are deleted.
+    /// Questions, counts and votes older than this many days are deleted; at least 1.
     pub keep_days: u32,
 }
 
@@ -187,10 +187,17 @@ pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
 impl Config {
     /// Parses a configuration file's text; `path` names it in errors.
     pub fn parse(path: &Path, text: &str) -> Result<Config> {
-        toml::from_str(text).map_err(|e| Error::Config {
+        let config: Config = toml::from_str(text).map_err(|e| Error::Config {
             path: path.to_path_buf(),
             message: e.to_string().trim_end().to_string(),
-        })
+        })?;
+        if config.storage.keep_days == 0 {
+            return Err(Error::Config {
+                path: path.to_path_buf(),
+                message: "[storage] keep_days must be at least 1 (0 would delete every record as soon as it is written)".into(),
+            });
+        }
+        Ok(config)
     }
 
     /// Reads `path`, or [`DEFAULT_PATH`] when `path` is `None` and that file exists, or else
@@ -256,6 +263,18 @@ mod tests {
         assert_eq!(parse_duration("10s").map(|d| d.as_secs()), Some(10));
         assert_eq!(parse_duration("0s"), None);
         assert_eq!(parse_duration("10"), None);
+    }
+
+    #[test]
+    fn keep_days_of_zero_is_an_error() {
+        let err = Config::parse(Path::new("q.toml"), "[storage]\nkeep_days = 0\n").unwrap_err();
+        let err = err.to_string();
+        assert!(
+            err.contains("q.toml") && err.contains("keep_days must be at least 1"),
+            "{err}"
+        );
+        let c = Config::parse(Path::new("q.toml"), "[storage]\nkeep_days = 1\n").unwrap();
+        assert_eq!(c.storage.keep_days, 1);
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! (one per new quote, none after a restart, none after unfollowing, none for articles that
 //! were there before following, only group admins may follow), a thousand votes at once, and
 //! a database that cannot be used (corrupt, or in a read-only folder) stopping the bot with
-//! one line and status 1. `ask` and `chat` create no database. Waits are generous timeouts;
+//! one line and status 1. `ask` and `chat` create no database. Alerts score a topic on the
+//! whole corpus and alert every new article; the database holds no asker's id; a vote on an
+//! answer no longer known is refused. Waits are generous timeouts;
 //! nothing here asserts that anything is fast.
 
 mod common;
@@ -254,6 +256,29 @@ async fn votes_a_changed_vote_unanswered_about_and_the_report() {
     .map(|k| raw.find(k).unwrap_or_else(|| panic!("{k} in {raw}")))
     .collect();
     assert!(at.windows(2).all(|w| w[0] < w[1]), "{raw}");
+    // Exactly these keys, no more.
+    let keys = |v: &Value| -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(
+        keys(&r),
+        [
+            "answered",
+            "days",
+            "disliked",
+            "not_found",
+            "unanswered",
+            "votes"
+        ]
+    );
+    assert_eq!(keys(&r["votes"]), ["down", "up"]);
+    assert_eq!(
+        keys(&r["unanswered"][0]),
+        ["count", "first_seen", "last_seen", "question"]
+    );
+    assert_eq!(keys(&r["disliked"][0]), ["count", "quote", "title"]);
     let first = &r["unanswered"][0];
     assert_eq!(first["question"], "what is the capital of france");
     assert_eq!(first["count"], 3);
@@ -475,6 +500,140 @@ async fn follow_alerts_come_once_survive_a_restart_and_stop_after_unfollow() {
     let how = text(&say(&api, 8, 8, "/unfollow 3", 3).await);
     assert!(how.contains("Give the number of a topic"), "{how}");
     stop(bot).await;
+}
+
+/// A topic is scored against the whole corpus, as a question is: "russia football" shares only
+/// a common word with a new article about Russia's grain and gets no alert (asked of that
+/// article alone it would score 0.5, the threshold). Two articles that arrive together each
+/// get their alert, even when the best of them was alerted before. And the database knows
+/// articles by their path inside the corpus folder: a restart with the folder spelled
+/// `./corpus` finds nothing new in articles that were there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_score_as_answers_do_and_every_new_article_gets_one() {
+    let tmp = bot_folder(&[
+        (
+            "2024-01-01-russia-oil.txt",
+            "date 2024-01-01\n\nRussia sold more oil to India.",
+        ),
+        (
+            "2024-01-02-russia-gas.txt",
+            "date 2024-01-02\n\nRussia cut gas flows to Europe.",
+        ),
+        (
+            "2024-01-03-russia-wheat.txt",
+            "date 2024-01-03\n\nRussia harvested record wheat.",
+        ),
+        (
+            "2024-01-04-football.txt",
+            "date 2024-01-04\n\nThe football final drew a record crowd in Madrid.",
+        ),
+        (
+            "2024-01-05-kazakh-grain.txt",
+            "date 2024-01-05\n\nGrain exports rose in Kazakhstan.",
+        ),
+    ]);
+    let corpus = tmp.path().join("corpus");
+    let api = FakeApi::start().await;
+    let bot = spawn_logging(tmp.path(), &api);
+    logged(&bot, CHECKED, 1).await;
+    // "russia football" first: a check goes through follows in the order they were made, so
+    // by the time the grain alert arrives, the football topic has been matched.
+    let reply = text(&say(&api, 5, 5, "/follow russia football", 1).await);
+    assert!(reply.contains("Following"), "{reply}");
+    let reply = text(&say(&api, 5, 5, "/follow grain exports", 2).await);
+    assert!(reply.contains("Following"), "{reply}");
+    std::fs::write(
+        corpus.join("2024-05-01-russia-grain.txt"),
+        "date 2024-05-01\n\nRussia's grain exports soared.",
+    )
+    .unwrap();
+    let sent = api
+        .wait_for("sendMessage", 3, WAIT, |b| b["chat_id"] == 5)
+        .await;
+    assert!(text(&sent[2]).contains("soared"), "{}", text(&sent[2]));
+    stop(bot).await;
+
+    // While the bot is stopped: the Russian article changes (its best sentence for the topic
+    // stays the one already sent, and it outranks the new one) and an Indian one arrives.
+    std::fs::write(
+        corpus.join("2024-05-01-russia-grain.txt"),
+        "date 2024-05-01\n\nRussia's grain exports soared. Prices were stable.",
+    )
+    .unwrap();
+    std::fs::write(
+        corpus.join("2024-04-01-india-grain.txt"),
+        "date 2024-04-01\n\nIndia's grain exports fell in April after weeks of heavy storms across the northern states.",
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("config/quotebot.toml"),
+        format!("[telegram]\nadmins = [{ADMIN}]\n[corpus]\ndir = \"./corpus\"\n"),
+    )
+    .unwrap();
+    let bot = spawn_logging(tmp.path(), &api);
+    logged(&bot, CHECKED, 1).await;
+    stop(bot).await;
+    let to_chat = sent_to(&api, 5);
+    assert_eq!(to_chat.len(), 4, "{to_chat:?}");
+    assert!(to_chat[3].contains("India"), "{to_chat:?}");
+    assert!(
+        to_chat
+            .iter()
+            .all(|t| !t.contains("Because you follow “russia football”")),
+        "a common word is no alert: {to_chat:?}"
+    );
+    assert!(
+        to_chat.iter().all(|t| !t.contains("Kazakhstan")),
+        "there before the follow, under another spelling of the folder: {to_chat:?}"
+    );
+}
+
+/// The database file holds no user id or chat id of anyone who asked or voted: a question
+/// in a group and in a private chat, and a vote, leave only the questions and a salted hash.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_database_holds_no_id_of_who_asked_or_voted() {
+    const USER: i64 = 5_444_555_666;
+    const GROUP: i64 = -1_004_111_222_333;
+    let tmp = bot_folder(&[TIN]);
+    let api = FakeApi::start().await;
+    let bot = BotProcess::spawn(tmp.path(), &api.url(), Some(TOKEN));
+    api.wait_for("getMe", 1, WAIT, |_| true).await;
+    let question = message(GROUP, USER, 3, "/ask tin output");
+    api.push(question.clone());
+    let answer = api
+        .wait_for("sendMessage", 1, WAIT, |b| b["chat_id"] == GROUP)
+        .await
+        .remove(0);
+    assert!(text(&answer).contains("Bolivia"), "{}", text(&answer));
+    let down = rows(&answer)[1][1].1.clone();
+    let answered = sent_message(&answer, 900, question["message"].clone());
+    assert!(
+        press(&api, USER, &down, &answered)
+            .await
+            .starts_with("Thanks")
+    );
+    let reply = say(&api, USER, USER, "who won the chess final", 1).await;
+    assert!(text(&reply).contains("found nothing"), "{}", text(&reply));
+    stop(bot).await;
+
+    let mut bytes = Vec::new();
+    for f in std::fs::read_dir(tmp.path().join("data")).unwrap() {
+        bytes.extend(std::fs::read(f.unwrap().path()).unwrap());
+    }
+    let holds = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    assert!(holds(b"who won the chess final"), "the records are in it");
+    assert!(holds(b"tin output"), "the records are in it");
+    for id in [USER, GROUP] {
+        assert!(!holds(id.to_string().as_bytes()), "{id} as text");
+        assert!(
+            !holds(id.unsigned_abs().to_string().as_bytes()),
+            "{id} as text"
+        );
+        // SQLite keeps integers big-endian in 1 to 8 bytes: the low five bytes are in every
+        // form that could hold these; and little-endian, as the hash's input is.
+        assert!(!holds(&id.to_be_bytes()[3..]), "{id} as an integer");
+        assert!(!holds(&id.to_le_bytes()[..5]), "{id} little-endian");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -779,8 +938,20 @@ async fn inline_answers_carry_votes_and_inline_queries_are_not_recorded() {
         "{:?}",
         toast[0].body
     );
+    // A vote on an answer that is neither stored nor in the index: refused, not counted.
+    api.push(common::inline_button_press(50, "v:abcdef12345:0:d"));
+    let toast = api.wait_for("answerCallbackQuery", 2, WAIT, |_| true).await;
+    assert!(
+        toast[1].body["text"]
+            .as_str()
+            .unwrap()
+            .contains("no longer known"),
+        "{:?}",
+        toast[1].body
+    );
     stop(bot).await;
     let r = report(tmp.path());
+    assert_eq!(r["votes"], json!({"up": 0, "down": 1}), "{r}");
     assert_eq!(
         (r["answered"].clone(), r["not_found"].clone()),
         (json!(0), json!(0)),

@@ -23,6 +23,13 @@ pub fn voted(up: bool, changed: bool) -> &'static str {
     }
 }
 
+/// The toast when the answer voted on is no longer known (neither kept nor in the articles as
+/// they are now): the vote is not counted.
+#[must_use]
+pub fn vote_unknown() -> &'static str {
+    "Sorry, this answer is no longer known, so the vote was not counted."
+}
+
 /// The toast when the vote could not be saved.
 #[must_use]
 pub fn vote_not_saved() -> &'static str {

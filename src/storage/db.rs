@@ -235,12 +235,15 @@ pub enum Voted {
     Same,
     /// The other vote: it replaces the first.
     Changed,
+    /// The answer is neither kept nor in the index any more: no vote was counted.
+    Unknown,
 }
 
 /// A 👍 (`up`) or 👎 by `voter` (a salted hash) on the answer (`generation`, `sentence`).
 /// `fallback` is the quote and title to keep when the answer was never recorded (inline
-/// answers are not: they are offered on every keystroke). A 👎 also records the answer's
-/// question as not answered well.
+/// answers are not: they are offered on every keystroke); with neither, the vote is refused
+/// ([`Voted::Unknown`]). A 👎 also records the answer's question as not answered well, once per
+/// person: a 👎 turned into a 👍 takes it back.
 #[allow(clippy::too_many_arguments)]
 pub fn vote(
     conn: &Connection,
@@ -263,11 +266,6 @@ pub fn vote(
     if before == Some(value) {
         return Ok(Voted::Same);
     }
-    conn.execute(
-        "INSERT INTO votes (generation, sentence, voter, vote, at) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (generation, sentence, voter) DO UPDATE SET vote = excluded.vote, at = excluded.at",
-        params![generation as i64, sentence, voter, value, now],
-    )?;
     let question: Option<Option<String>> = conn
         .query_row(
             "SELECT question FROM answers WHERE generation = ?1 AND sentence = ?2",
@@ -275,27 +273,73 @@ pub fn vote(
             |r| r.get(0),
         )
         .optional()?;
-    match question {
-        None => {
-            if let Some((quote, title)) = fallback {
-                let sent = Sent {
-                    generation,
-                    sentence,
-                    quote,
-                    title,
-                    question: None,
-                };
-                keep_answer(conn, now, &sent)?;
-            }
+    match (&question, fallback) {
+        (Some(_), _) => {}
+        (None, Some((quote, title))) => {
+            let sent = Sent {
+                generation,
+                sentence,
+                quote,
+                title,
+                question: None,
+            };
+            keep_answer(conn, now, &sent)?;
         }
-        Some(Some(q)) if !up => note_unanswered(conn, now, &q, chat_kind, "disliked")?,
-        Some(_) => {}
+        // Neither kept nor in the index any more: nothing to count the vote against.
+        (None, None) => return Ok(Voted::Unknown),
+    }
+    conn.execute(
+        "INSERT INTO votes (generation, sentence, voter, vote, at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (generation, sentence, voter) DO UPDATE SET vote = excluded.vote, at = excluded.at",
+        params![generation as i64, sentence, voter, value, now],
+    )?;
+    // The question counts as disliked once per person and answer: when a 👎 is cast where
+    // there was none, and no longer when that 👎 becomes a 👍.
+    if let Some(Some(q)) = question {
+        if up {
+            if before.is_some() {
+                forget_disliked(conn, &q)?;
+            }
+        } else {
+            note_unanswered(conn, now, &q, chat_kind, "disliked")?;
+        }
     }
     Ok(if before.is_some() {
         Voted::Changed
     } else {
         Voted::New
     })
+}
+
+/// Takes back one 👎 on `question`: the latest day's count of it goes down by one (and the
+/// row goes when it reaches nothing).
+fn forget_disliked(conn: &Connection, question: &str) -> rusqlite::Result<()> {
+    let question = normalize_question(question);
+    let row: Option<(i64, String, i64)> = conn
+        .query_row(
+            "SELECT day, chat_kind, count FROM unanswered
+             WHERE question = ?1 AND reason = 'disliked' ORDER BY day DESC, count DESC LIMIT 1",
+            params![question],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((day, chat_kind, n)) = row else {
+        return Ok(());
+    };
+    if n > 1 {
+        conn.execute(
+            "UPDATE unanswered SET count = count - 1
+             WHERE question = ?1 AND day = ?2 AND chat_kind = ?3 AND reason = 'disliked'",
+            params![question, day, chat_kind],
+        )?;
+    } else {
+        conn.execute(
+            "DELETE FROM unanswered
+             WHERE question = ?1 AND day = ?2 AND chat_kind = ?3 AND reason = 'disliked'",
+            params![question, day, chat_kind],
+        )?;
+    }
+    Ok(())
 }
 
 /// A question that was not answered (or whose answer got a 👎), over some days.
@@ -548,7 +592,9 @@ pub fn all_follows(conn: &Connection) -> rusqlite::Result<Vec<Follow>> {
 
 /// Compares the articles now (path, text fingerprint) with those last seen, records them, and
 /// returns those that are new or changed since, each with when it was first seen (Unix
-/// milliseconds; a changed article keeps its first time). Articles gone are forgotten.
+/// milliseconds; a changed article keeps its first time). `path` is the article's path inside
+/// the corpus folder, so that the folder may be named differently from one run to the next.
+/// Articles gone are kept: one that comes back unchanged is not new.
 pub fn sync_articles(
     conn: &Connection,
     now_ms: i64,
@@ -583,10 +629,6 @@ pub fn sync_articles(
         };
         upsert.execute(params![path, f, first_seen, now_ms / 1000])?;
         fresh.push((path.clone(), first_seen));
-    }
-    let mut delete = conn.prepare_cached("DELETE FROM articles WHERE path = ?1")?;
-    for gone in known.keys() {
-        delete.execute(params![gone])?;
     }
     Ok(fresh)
 }
@@ -706,6 +748,49 @@ mod tests {
     }
 
     #[test]
+    fn a_vote_flipped_back_and_forth_counts_its_question_once() {
+        let c = db();
+        record_answered(&c, NOW, "private", &sent(3, Some("Tin output?"))).unwrap();
+        let g = u64::MAX - 1;
+        let tin = |c: &Connection| {
+            unanswered(c, NOW, 30, 20)
+                .unwrap()
+                .iter()
+                .map(|u| (u.question.clone(), u.count))
+                .collect::<Vec<_>>()
+        };
+        for _ in 0..3 {
+            vote(&c, NOW, "private", g, 3, b"a", false, None).unwrap();
+            assert_eq!(tin(&c), [("tin output".to_string(), 1)]);
+            vote(&c, NOW, "private", g, 3, b"a", true, None).unwrap();
+            assert_eq!(tin(&c), []);
+        }
+        // A 👍 first, then 👎: counted once; another person's 👎 once more.
+        vote(&c, NOW, "private", g, 3, b"b", true, None).unwrap();
+        assert_eq!(tin(&c), []);
+        vote(&c, NOW, "private", g, 3, b"b", false, None).unwrap();
+        vote(&c, NOW, "group", g, 3, b"c", false, None).unwrap();
+        vote(&c, NOW, "group", g, 3, b"c", false, None).unwrap();
+        assert_eq!(tin(&c), [("tin output".to_string(), 2)]);
+        // A question also not found keeps that count when a 👎 is taken back.
+        record_not_found(&c, NOW, "private", "tin output").unwrap();
+        vote(&c, NOW, "private", g, 3, b"b", true, None).unwrap();
+        vote(&c, NOW, "group", g, 3, b"c", true, None).unwrap();
+        assert_eq!(tin(&c), [("tin output".to_string(), 1)]);
+    }
+
+    #[test]
+    fn a_vote_on_an_answer_that_is_not_known_is_refused() {
+        let c = db();
+        assert_eq!(
+            vote(&c, NOW, "private", 7, 1, b"a", false, None).unwrap(),
+            Voted::Unknown
+        );
+        assert_eq!(votes(&c, NOW, DAY).unwrap(), Votes::default());
+        assert!(disliked(&c, NOW, 1, 10).unwrap().is_empty());
+    }
+
+    #[test]
     fn an_unrecorded_answer_keeps_the_quote_it_was_voted_on() {
         let c = db();
         vote(
@@ -792,19 +877,27 @@ mod tests {
             sync_articles(&c, NOW + 2, &changed).unwrap(),
             [("b.txt".to_string(), NOW)]
         );
-        // Gone, then back: first seen again.
-        sync_articles(&c, NOW + 3, &changed[..1]).unwrap();
-        assert_eq!(
-            sync_articles(&c, NOW + 4, &changed).unwrap(),
-            [("b.txt".to_string(), NOW + 4)]
+        // Gone for a while, then back as it was: not new.
+        assert!(
+            sync_articles(&c, NOW + 3, &changed[..1])
+                .unwrap()
+                .is_empty()
         );
-        follow(&c, NOW + 5, 1, "tin").unwrap();
+        assert!(sync_articles(&c, NOW + 4, &changed).unwrap().is_empty());
+        // Back changed: new, first seen when it first was.
+        sync_articles(&c, NOW + 5, &changed[..1]).unwrap();
+        let back = vec![("a.txt".to_string(), 1), ("b.txt".to_string(), 4)];
+        assert_eq!(
+            sync_articles(&c, NOW + 6, &back).unwrap(),
+            [("b.txt".to_string(), NOW)]
+        );
+        follow(&c, NOW + 7, 1, "tin").unwrap();
         assert_eq!(
             all_follows(&c).unwrap(),
             [Follow {
                 chat: 1,
                 topic: "tin".into(),
-                created_ms: NOW + 5
+                created_ms: NOW + 7
             }]
         );
         assert!(claim_alert(&c, NOW, 1, "t", "q").unwrap());

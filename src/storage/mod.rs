@@ -5,7 +5,8 @@
 //! One thread owns the connection ([`Storage`]): the bot hands it work through a channel and
 //! goes on answering — a record costs the handler a channel send. Work that arrives together
 //! is written in one transaction, each piece in a savepoint of its own, so that one failing
-//! write is logged and loses nothing else. The SQL is in [`db`].
+//! write is logged and loses nothing else. A caller waiting for a result gets it only once the
+//! transaction is committed (or an error when it was not). The SQL is in [`db`].
 
 pub mod db;
 
@@ -31,7 +32,13 @@ const BUSY: Duration = Duration::from_secs(2);
 /// How often old rows are pruned while the bot runs (and once at start).
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
-type Job = Box<dyn FnOnce(&Connection) -> bool + Send>;
+/// What a job leaves to do once its transaction has ended: hand its result over when it was
+/// committed (`Ok`), or say why it was not.
+type Deliver = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;
+
+/// A piece of work on the connection: whether it succeeded (a failure is rolled back to its
+/// savepoint), and what to deliver after the commit.
+type Job = Box<dyn FnOnce(&Connection) -> (bool, Option<Deliver>) + Send>;
 
 /// Now, in Unix milliseconds.
 #[must_use]
@@ -56,10 +63,10 @@ fn storage_error(path: &Path, message: impl std::fmt::Display) -> Error {
     }
 }
 
-/// Opens (creating it, and its folder, when `create`) the database at `path`, in WAL mode with
+/// Opens (creating it, and its folder, when missing) the database at `path`, in WAL mode with
 /// the schema up to date, and checks that it can be written.
-fn connect(path: &Path, create: bool) -> Result<Connection> {
-    if create && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+fn connect(path: &Path) -> Result<Connection> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| {
             storage_error(
                 path,
@@ -67,16 +74,9 @@ fn connect(path: &Path, create: bool) -> Result<Connection> {
             )
         })?;
     }
-    if !create && !path.exists() {
-        return Err(storage_error(
-            path,
-            "no database yet (`quotebot telegram` creates it on its first run)",
-        ));
-    }
-    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    if create {
-        flags |= OpenFlags::SQLITE_OPEN_CREATE;
-    }
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_CREATE;
     let fail = |e: rusqlite::Error| storage_error(path, sqlite_message(&e, path));
     let mut conn = Connection::open_with_flags(path, flags).map_err(fail)?;
     conn.busy_timeout(Duration::from_secs(5)).map_err(fail)?;
@@ -94,6 +94,38 @@ fn connect(path: &Path, create: bool) -> Result<Connection> {
     // A write, so that a database that cannot be written fails now rather than at the first
     // vote.
     db::salt(&conn).map_err(fail)?;
+    Ok(conn)
+}
+
+/// Opens the database at `path` for reading only (`quotebot report`): nothing is created,
+/// migrated or written, and a schema this build does not know is refused.
+fn connect_read_only(path: &Path) -> Result<Connection> {
+    if !path.exists() {
+        return Err(storage_error(
+            path,
+            "no database yet (`quotebot telegram` creates it on its first run)",
+        ));
+    }
+    let fail = |e: rusqlite::Error| storage_error(path, sqlite_message(&e, path));
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(fail)?;
+    conn.busy_timeout(Duration::from_secs(5)).map_err(fail)?;
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(fail)?;
+    let known = db::schema_version();
+    if version != known {
+        let why = if version == 0 {
+            "not a quotebot database (schema version 0)".to_string()
+        } else if version > known {
+            format!("made by a newer quotebot (schema version {version}; this one knows {known})")
+        } else {
+            format!(
+                "schema version {version}, older than this quotebot's {known} (`quotebot telegram` upgrades it)"
+            )
+        };
+        return Err(storage_error(path, why));
+    }
     Ok(conn)
 }
 
@@ -139,6 +171,28 @@ pub enum StorageError {
     /// The storage was closed (the bot is stopping).
     #[error("the database is closed")]
     Closed,
+    /// The work was done but its transaction could not be committed: nothing of it was kept.
+    #[error("not saved: {0}")]
+    NotCommitted(String),
+}
+
+/// A job running `work` whose result goes to `deliver` once the transaction has ended.
+fn job<T: Send + 'static>(
+    work: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    deliver: impl FnOnce(std::result::Result<T, StorageError>) + Send + 'static,
+) -> Job {
+    Box::new(move |conn| {
+        let result = work(conn);
+        let ok = result.is_ok();
+        let then: Deliver = Box::new(move |committed| {
+            deliver(match (result, committed) {
+                (Err(e), _) => Err(StorageError::from(e)),
+                (Ok(v), Ok(())) => Ok(v),
+                (Ok(_), Err(e)) => Err(StorageError::NotCommitted(e)),
+            });
+        });
+        (ok, Some(then))
+    })
 }
 
 impl Storage {
@@ -146,7 +200,7 @@ impl Storage {
     /// is older than `keep_days`, and starts its writer. A file that is not a database or
     /// cannot be written is an error naming it.
     pub fn open(config: &StorageConfig) -> Result<Storage> {
-        let conn = connect(&config.path, true)?;
+        let conn = connect(&config.path)?;
         let salt = db::salt(&conn).map_err(|e| storage_error(&config.path, e))?;
         let (tx, rx) = mpsc::channel();
         let path = config.path.clone();
@@ -194,10 +248,10 @@ impl Storage {
     ) {
         let path = self.path.clone();
         let sent = self.send(Box::new(move |conn| match write(conn) {
-            Ok(()) => true,
+            Ok(()) => (true, None),
             Err(e) => {
                 log::error!("{}: recording {what} failed: {e}", path.display());
-                false
+                (false, None)
             }
         }));
         if !sent {
@@ -205,24 +259,25 @@ impl Storage {
         }
     }
 
-    /// Runs `work` on the database thread and waits (asynchronously) for its result.
-    pub async fn call<T: Send + 'static>(
+    /// Queues `work` on the database thread now, and returns what waits (asynchronously) for
+    /// its result: delivered once its transaction is committed, or an error when it was not.
+    pub fn call<T, F>(
         &self,
-        work: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
-    ) -> std::result::Result<T, StorageError> {
+        work: F,
+    ) -> impl Future<Output = std::result::Result<T, StorageError>> + use<T, F>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let sent = self.send(Box::new(move |conn| {
-            let result = work(conn);
-            let ok = result.is_ok();
-            let _ = tx.send(result);
-            ok
+        let sent = self.send(job(work, move |r| {
+            let _ = tx.send(r);
         }));
-        if !sent {
-            return Err(StorageError::Closed);
-        }
-        match rx.await {
-            Ok(r) => r.map_err(StorageError::from),
-            Err(_) => Err(StorageError::Closed),
+        async move {
+            if !sent {
+                return Err(StorageError::Closed);
+            }
+            rx.await.unwrap_or(Err(StorageError::Closed))
         }
     }
 
@@ -232,18 +287,13 @@ impl Storage {
         work: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> std::result::Result<T, StorageError> {
         let (tx, rx) = mpsc::channel();
-        let sent = self.send(Box::new(move |conn| {
-            let result = work(conn);
-            let ok = result.is_ok();
-            let _ = tx.send(result);
-            ok
+        let sent = self.send(job(work, move |r| {
+            let _ = tx.send(r);
         }));
         if !sent {
             return Err(StorageError::Closed);
         }
-        rx.recv()
-            .map_err(|_| StorageError::Closed)?
-            .map_err(StorageError::from)
+        rx.recv().unwrap_or(Err(StorageError::Closed))
     }
 
     /// Writes what is queued and stops the writer; later records are dropped with a warning.
@@ -273,41 +323,73 @@ impl Drop for Storage {
     }
 }
 
-/// The next job, or `None` once every sender is gone. While jobs keep coming (one within
-/// [`BUSY`] of the last), the writer looks for them every [`GATHER`] instead of sleeping on the
-/// channel: a record then costs its sender a push, never the system call that wakes a
-/// sleeping thread (which measurably slowed answers paced at 500 a second).
-fn next_job(jobs: &Receiver<Job>, last_job: Instant) -> Option<Job> {
+/// What the writer does next.
+enum Next {
+    /// A job to run.
+    Job(Job),
+    /// Time to delete old rows.
+    Prune,
+    /// Every sender is gone.
+    Closed,
+}
+
+/// The next job, or [`Next::Prune`] once `prune_at` has come, or [`Next::Closed`]. While jobs
+/// keep coming (one within [`BUSY`] of the last), the writer looks for them every [`GATHER`]
+/// instead of sleeping on the channel: a record then costs its sender a push, never the
+/// system call that wakes a sleeping thread (which measurably slowed answers paced at 500 a
+/// second).
+fn next_job(jobs: &Receiver<Job>, last_job: Instant, prune_at: Instant) -> Next {
     loop {
+        let now = Instant::now();
+        if now >= prune_at {
+            return Next::Prune;
+        }
         match jobs.try_recv() {
-            Ok(job) => return Some(job),
-            Err(mpsc::TryRecvError::Disconnected) => return None,
+            Ok(job) => return Next::Job(job),
+            Err(mpsc::TryRecvError::Disconnected) => return Next::Closed,
             Err(mpsc::TryRecvError::Empty) if last_job.elapsed() < BUSY => {
                 std::thread::sleep(GATHER);
             }
-            Err(mpsc::TryRecvError::Empty) => return jobs.recv().ok(),
+            Err(mpsc::TryRecvError::Empty) => {
+                return match jobs.recv_timeout(prune_at - now) {
+                    Ok(job) => Next::Job(job),
+                    Err(mpsc::RecvTimeoutError::Timeout) => Next::Prune,
+                    Err(mpsc::RecvTimeoutError::Disconnected) => Next::Closed,
+                };
+            }
         }
     }
 }
 
-/// The writer: jobs as they come, those that arrive together in one transaction, each in a
-/// savepoint; old rows pruned every hour.
+fn prune(conn: &Connection, path: &Path, keep_days: u32) {
+    match db::prune(conn, now(), keep_days) {
+        Ok(0) => {}
+        Ok(n) => log::info!(
+            "{}: deleted {n} rows older than {keep_days} days",
+            path.display()
+        ),
+        Err(e) => log::error!("{}: deleting old rows failed: {e}", path.display()),
+    }
+}
+
+/// The writer: old rows pruned at start and every hour (whether or not anything is written);
+/// jobs as they come, those that arrive together in one transaction, each in a savepoint,
+/// their results delivered once it is committed.
 fn writer(conn: Connection, jobs: Receiver<Job>, path: &Path, keep_days: u32) {
-    let mut last_prune: Option<Instant> = None;
+    prune(&conn, path, keep_days);
+    let mut prune_at = Instant::now() + PRUNE_EVERY;
     let mut last_job = Instant::now();
-    while let Some(first) = next_job(&jobs, last_job) {
-        last_job = Instant::now();
-        if last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
-            last_prune = Some(Instant::now());
-            match db::prune(&conn, now(), keep_days) {
-                Ok(0) => {}
-                Ok(n) => log::info!(
-                    "{}: deleted {n} rows older than {keep_days} days",
-                    path.display()
-                ),
-                Err(e) => log::error!("{}: deleting old rows failed: {e}", path.display()),
+    loop {
+        let first = match next_job(&jobs, last_job, prune_at) {
+            Next::Job(job) => job,
+            Next::Prune => {
+                prune(&conn, path, keep_days);
+                prune_at = Instant::now() + PRUNE_EVERY;
+                continue;
             }
-        }
+            Next::Closed => return,
+        };
+        last_job = Instant::now();
         let mut batch = vec![first];
         while batch.len() < BATCH {
             match jobs.try_recv() {
@@ -317,29 +399,34 @@ fn writer(conn: Connection, jobs: Receiver<Job>, path: &Path, keep_days: u32) {
         }
         if let Err(e) = conn.execute_batch("BEGIN") {
             log::error!("{}: cannot start a transaction: {e}", path.display());
-            // Each job alone, without one.
+            // Each job alone, without one: what it wrote is kept as it goes.
             for job in batch {
-                job(&conn);
+                if let (_, Some(deliver)) = job(&conn) {
+                    deliver(Ok(()));
+                }
             }
             continue;
         }
+        let mut deliveries = Vec::with_capacity(batch.len());
         for job in batch {
             if let Err(e) = conn.execute_batch("SAVEPOINT job") {
                 log::error!("{}: a write failed: {e}", path.display());
-                job(&conn);
+                deliveries.extend(job(&conn).1);
                 continue;
             }
             // A job that failed leaves nothing behind; one that panicked (a bug) is logged,
             // and the writer goes on with the rest.
-            let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&conn)))
-                .unwrap_or_else(|panic| {
-                    log::error!(
-                        "{}: a write panicked: {}",
-                        path.display(),
-                        crate::error::panic_message(&*panic)
-                    );
-                    false
-                });
+            let (ok, deliver) =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&conn)))
+                    .unwrap_or_else(|panic| {
+                        log::error!(
+                            "{}: a write panicked: {}",
+                            path.display(),
+                            crate::error::panic_message(&*panic)
+                        );
+                        (false, None)
+                    });
+            deliveries.extend(deliver);
             let end = if ok {
                 "RELEASE job"
             } else {
@@ -349,16 +436,21 @@ fn writer(conn: Connection, jobs: Receiver<Job>, path: &Path, keep_days: u32) {
                 log::error!("{}: a write failed: {e}", path.display());
             }
         }
-        if let Err(e) = conn.execute_batch("COMMIT") {
+        let committed = conn.execute_batch("COMMIT").map_err(|e| {
             log::error!("{}: writing to the database failed: {e}", path.display());
             let _ = conn.execute_batch("ROLLBACK");
+            e.to_string()
+        });
+        for deliver in deliveries {
+            deliver(committed.clone());
         }
     }
 }
 
-/// The report for `quotebot report`: reads an existing database (never creates one).
+/// The report for `quotebot report`: reads an existing database, read-only (never creates,
+/// migrates or writes one).
 pub fn report(config: &StorageConfig, days: u32) -> Result<db::Report> {
-    let conn = connect(&config.path, false)?;
+    let conn = connect_read_only(&config.path)?;
     db::report(&conn, now(), days).map_err(|e| storage_error(&config.path, e))
 }
 
@@ -411,6 +503,121 @@ mod tests {
         let err = report(&config, 30).unwrap_err().to_string();
         assert!(err.contains("no database yet"), "{err}");
         assert!(!tmp.path().join("data").exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_report_reads_a_read_only_copy_and_writes_nothing() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let config = config(tmp.path());
+        let storage = Storage::open(&config).unwrap();
+        storage.record("a question", |c| {
+            db::record_not_found(c, now(), "private", "price of tin")
+        });
+        storage.close();
+        drop(storage);
+        let copy = StorageConfig {
+            path: tmp.path().join("copy.sqlite"),
+            keep_days: 90,
+        };
+        std::fs::copy(&config.path, &copy.path).unwrap();
+        // No salt in it: the report must not make one.
+        let c = Connection::open(&copy.path).unwrap();
+        c.execute("DELETE FROM meta", []).unwrap();
+        drop(c);
+        std::fs::set_permissions(&copy.path, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let before = std::fs::read(&copy.path).unwrap();
+        let r = report(&copy, 30).unwrap();
+        assert_eq!(r.not_found, 1);
+        assert_eq!(
+            std::fs::read(&copy.path).unwrap(),
+            before,
+            "not a byte written"
+        );
+        let c = Connection::open_with_flags(&copy.path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let salts: i64 = c
+            .query_row("SELECT count(*) FROM meta", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(salts, 0);
+    }
+
+    #[test]
+    fn the_report_refuses_a_schema_it_does_not_know() {
+        let tmp = tempfile::tempdir().unwrap();
+        let config = config(tmp.path());
+        std::fs::create_dir_all(config.path.parent().unwrap()).unwrap();
+        let c = Connection::open(&config.path).unwrap();
+        c.execute_batch("CREATE TABLE other (x)").unwrap();
+        let err = report(&config, 30).unwrap_err().to_string();
+        assert!(err.contains("not a quotebot database"), "{err}");
+        c.pragma_update(None, "user_version", db::schema_version() + 1)
+            .unwrap();
+        let err = report(&config, 30).unwrap_err().to_string();
+        assert!(err.contains("newer quotebot"), "{err}");
+        // Neither migrated nor given a salt.
+        let tables: i64 = c
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(tables, 1);
+    }
+
+    /// A result is delivered once its transaction is committed: when the commit fails, the
+    /// caller hears that nothing was saved, never that it was. (Here a later job in the same
+    /// transaction ends it, so that the writer's COMMIT fails.)
+    #[test]
+    fn a_result_waits_for_the_commit() {
+        let tmp = tempfile::tempdir().unwrap();
+        let storage = Storage::open(&config(tmp.path())).unwrap();
+        let (started, wait_started) = mpsc::channel();
+        let (go, wait_go) = mpsc::channel::<()>();
+        // Keeps the writer busy while the next two are queued, so that they share a batch.
+        storage.record("a pause", move |_| {
+            started.send(()).unwrap();
+            wait_go.recv().unwrap();
+            Ok(())
+        });
+        wait_started.recv().unwrap();
+        let follow = storage.call(|c| db::follow(c, 1, 5, "tin"));
+        storage.record("the end of the transaction", |c| {
+            c.execute_batch("RELEASE job; ROLLBACK")
+        });
+        go.send(()).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let result = rt.block_on(follow);
+        assert!(
+            matches!(result, Err(StorageError::NotCommitted(_))),
+            "{result:?}"
+        );
+        let topics = storage.call_blocking(|c| db::following(c, 5)).unwrap();
+        assert!(topics.is_empty(), "{topics:?}");
+        // And a commit that succeeds delivers.
+        let followed = storage.call_blocking(|c| db::follow(c, 1, 5, "tin"));
+        assert_eq!(followed.unwrap(), db::Followed::Added(1));
+    }
+
+    #[test]
+    fn old_rows_are_pruned_at_start_without_waiting_for_a_write() {
+        let tmp = tempfile::tempdir().unwrap();
+        let config = config(tmp.path());
+        Storage::open(&config).unwrap().close();
+        let c = Connection::open(&config.path).unwrap();
+        db::record_not_found(&c, now() - 100 * 86_400, "private", "old question").unwrap();
+        let storage = Storage::open(&config).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let left: i64 = c
+                .query_row("SELECT count(*) FROM unanswered", [], |r| r.get(0))
+                .unwrap();
+            if left == 0 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "never pruned");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        drop(storage);
     }
 
     #[test]

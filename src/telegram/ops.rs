@@ -5,7 +5,7 @@
 //! silence and never a panic. What is said comes from [`crate::answer::operators`].
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use teloxide::prelude::*;
@@ -18,7 +18,6 @@ use super::retry;
 use crate::answer::Answer;
 use crate::answer::operators as say;
 use crate::answer::rich::Format;
-use crate::engine::Engine;
 use crate::live::{self, Library};
 use crate::search::Index;
 use crate::storage::{self, Storage, db};
@@ -161,6 +160,7 @@ pub async fn on_vote(
                 .call(move |c| db::vote(c, now, kind, generation, sentence, &voter, up, fallback))
                 .await;
             match result {
+                Ok(db::Voted::Unknown) => say::vote_unknown().to_string(),
                 Ok(voted) => say::voted(up, voted == db::Voted::Changed).to_string(),
                 Err(e) => {
                     log::error!("{}: a vote was not saved: {e}", storage.path().display());
@@ -317,13 +317,25 @@ pub async fn about_counts(shared: &Shared) -> Option<crate::answer::rich::Rich> 
     }
 }
 
+/// An article's path inside the corpus folder (`/`-separated), which is how the database knows
+/// it: the same article is the same row whatever the folder is called on the command line.
+fn article_key(dir: &Path, path: &Path) -> String {
+    let inside = path.strip_prefix(dir).unwrap_or(path);
+    inside
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// The articles' fingerprints, kept while an article stays the same `Arc`, so that only new
 /// and changed ones are hashed again.
 #[derive(Default)]
 struct Fingerprints(HashMap<PathBuf, (usize, u64)>);
 
 impl Fingerprints {
-    fn of(&mut self, index: &Index) -> Vec<(String, u64)> {
+    /// Each article of `index` as (its path inside `dir`, its fingerprint).
+    fn of(&mut self, index: &Index, dir: &Path) -> Vec<(String, u64)> {
         let mut now = HashMap::with_capacity(index.articles().len());
         let list = index
             .articles()
@@ -335,7 +347,7 @@ impl Fingerprints {
                     _ => live::text_fingerprint(&a.text),
                 };
                 now.insert(a.path.clone(), (ptr, f));
-                (a.path.to_string_lossy().into_owned(), f)
+                (article_key(dir, &a.path), f)
             })
             .collect();
         self.0 = now;
@@ -358,13 +370,15 @@ pub async fn follow_alerts(tg: Tg, library: Arc<Library>, storage: Arc<Storage>)
     }
 }
 
-/// How many quotes a topic is asked for among the new and changed articles: a follow takes the
-/// best of those from articles first seen after it was made.
-const ALERT_DEPTH: usize = 20;
+/// How many answers a topic is asked for, from the whole corpus as the bot answers from it:
+/// those from new and changed articles among them are the candidates for an alert.
+const ALERT_DEPTH: usize = 50;
 
-/// Finds the new and changed articles, and for each follow that one of them answers — its
-/// best sentence for the topic scoring at least `min_score`, from an article first seen after
-/// the topic was followed — sends the chat that quote, once.
+/// Finds the new and changed articles and, for each follow, each of them that answers the
+/// topic — its best sentence for the topic, asked of the whole corpus exactly as a question
+/// would be, scoring at least `min_score`, in an article first seen after the topic was
+/// followed — sends the chat that quote, once (an article whose best quote was sent before
+/// sends nothing, and keeps no other article from being alerted).
 async fn check_alerts(
     tg: &Tg,
     library: &Arc<Library>,
@@ -372,13 +386,14 @@ async fn check_alerts(
     mut fingerprints: Fingerprints,
 ) -> Fingerprints {
     let index = library.engine().index();
+    let dir = library.dir().to_path_buf();
     let lib = Arc::clone(library);
     let hashed = tokio::task::spawn_blocking(move || {
-        let list = fingerprints.of(&index);
-        (fingerprints, list, index)
+        let list = fingerprints.of(&index, &dir);
+        (fingerprints, list)
     })
     .await;
-    let (fingerprints, list, index) = match hashed {
+    let (fingerprints, list) = match hashed {
         Ok(v) => v,
         Err(e) => {
             log::error!("follow alerts: reading the articles failed: {e}");
@@ -415,25 +430,29 @@ async fn check_alerts(
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let paths: HashSet<String> = first_seen.keys().cloned().collect();
-    // Each topic asked of the new and changed articles alone, through the one search path.
+    // Each topic asked of the whole corpus, through the one search path, so that it scores
+    // as a question would; then only the new and changed articles' answers are kept, each
+    // article's best first.
+    let dir = library.dir().to_path_buf();
+    let keys: HashSet<String> = first_seen.keys().cloned().collect();
     let found = tokio::task::spawn_blocking(move || {
-        let articles: Vec<_> = index
-            .articles()
-            .iter()
-            .filter(|a| paths.contains(a.path.to_string_lossy().as_ref()))
-            .cloned()
-            .collect();
-        let config = lib.engine().config().clone();
-        let min_score = config.min_score;
-        let engine = Engine::new(Index::build_shared(articles), config);
+        let engine = lib.engine();
+        let min_score = engine.config().min_score;
         topics
             .into_iter()
             .map(|t| {
-                let answers = engine.ask_with(&t, ALERT_DEPTH, min_score);
-                (t, answers)
+                let mut seen = HashSet::new();
+                let best: Vec<(String, Answer)> = engine
+                    .ask_with(&t, ALERT_DEPTH, min_score)
+                    .into_iter()
+                    .filter_map(|a| {
+                        let key = article_key(&dir, Path::new(&a.path));
+                        (keys.contains(&key) && seen.insert(key.clone())).then_some((key, a))
+                    })
+                    .collect();
+                (t, best)
             })
-            .collect::<HashMap<String, Vec<Answer>>>()
+            .collect::<HashMap<String, Vec<(String, Answer)>>>()
     })
     .await;
     let found = match found {
@@ -451,36 +470,35 @@ async fn check_alerts(
     {
         // Articles that were there when the topic was followed are not news to the chat, even
         // when they change later.
-        let best = found.get(&topic).and_then(|answers| {
-            answers
-                .iter()
-                .find(|a| first_seen.get(&a.path).is_some_and(|&t| t > created_ms))
-        });
-        let Some(best) = best else {
-            continue;
-        };
-        let (t, quote) = (topic.clone(), best.quote.clone());
-        let claimed = storage
-            .call(move |c| db::claim_alert(c, now, chat, &t, &quote))
-            .await;
-        match claimed {
-            Ok(true) => {}
-            Ok(false) => continue,
-            Err(e) => {
-                log::error!("{}: follow alerts: {e}", storage.path().display());
-                continue;
+        let news = found
+            .get(&topic)
+            .into_iter()
+            .flatten()
+            .filter(|(key, _)| first_seen.get(key).is_some_and(|&first| first > created_ms));
+        for (_, best) in news {
+            let (t, quote) = (topic.clone(), best.quote.clone());
+            let claimed = storage
+                .call(move |c| db::claim_alert(c, now, chat, &t, &quote))
+                .await;
+            match claimed {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    log::error!("{}: follow alerts: {e}", storage.path().display());
+                    continue;
+                }
             }
-        }
-        let text = say::alert(&topic, &best.quote, &best.title, best.date);
-        let request = tg
-            .send_message(ChatId(chat), text.render(Format::Html))
-            .parse_mode(ParseMode::Html);
-        match retry::send_message(&tg.limiter, Some(ChatId(chat)), request).await {
-            Ok(_) => log::info!("sent a follow alert to chat {chat}"),
-            Err(e) => log::warn!(
-                "could not send a follow alert to chat {chat}: {}",
-                super::describe(&e)
-            ),
+            let text = say::alert(&topic, &best.quote, &best.title, best.date);
+            let request = tg
+                .send_message(ChatId(chat), text.render(Format::Html))
+                .parse_mode(ParseMode::Html);
+            match retry::send_message(&tg.limiter, Some(ChatId(chat)), request).await {
+                Ok(_) => log::info!("sent a follow alert to chat {chat}"),
+                Err(e) => log::warn!(
+                    "could not send a follow alert to chat {chat}: {}",
+                    super::describe(&e)
+                ),
+            }
         }
     }
     fingerprints
@@ -490,7 +508,6 @@ async fn check_alerts(
 mod tests {
     use super::*;
     use crate::Article;
-    use std::path::Path;
 
     fn article(path: &str, text: &str) -> Article {
         Article::parse(Path::new(path), text.as_bytes()).unwrap().0
@@ -504,14 +521,36 @@ mod tests {
         let a = article("c/a.txt", "date 2024-01-01 Tin output rose.");
         let b = article("c/b.txt", "date 2024-01-02 Zinc output fell.");
         let index = Index::build(vec![a.clone(), b]);
-        let first = f.of(&index);
+        let dir = Path::new("c");
+        let first = f.of(&index, dir);
         assert_eq!(first.len(), 2);
-        assert_eq!(f.of(&index), first, "the same index, the same fingerprints");
+        assert_eq!(
+            f.of(&index, dir),
+            first,
+            "the same index, the same fingerprints"
+        );
         let changed = article("c/b.txt", "date 2024-01-02 Zinc output rose.");
         let index = Index::build(vec![a, changed]);
-        let second = f.of(&index);
+        let second = f.of(&index, dir);
         let by_path = |v: &[(String, u64)], p: &str| v.iter().find(|(q, _)| q == p).unwrap().1;
-        assert_eq!(by_path(&first, "c/a.txt"), by_path(&second, "c/a.txt"));
-        assert_ne!(by_path(&first, "c/b.txt"), by_path(&second, "c/b.txt"));
+        assert_eq!(by_path(&first, "a.txt"), by_path(&second, "a.txt"));
+        assert_ne!(by_path(&first, "b.txt"), by_path(&second, "b.txt"));
+    }
+
+    /// The database knows an article by its path inside the corpus folder, however the
+    /// folder is spelled.
+    #[test]
+    fn articles_are_known_by_their_path_inside_the_corpus() {
+        for (dir, path) in [
+            ("corpus", "corpus/a.txt"),
+            ("./corpus", "./corpus/a.txt"),
+            ("/srv/q/corpus", "/srv/q/corpus/a.txt"),
+        ] {
+            assert_eq!(article_key(Path::new(dir), Path::new(path)), "a.txt");
+        }
+        assert_eq!(
+            article_key(Path::new("corpus"), Path::new("corpus/feeds/b.txt")),
+            "feeds/b.txt"
+        );
     }
 }
