@@ -285,7 +285,9 @@ pub fn parse_loose(s: &str) -> Option<Date> {
     let s = s.trim();
     let digits: String = s.chars().take(10).map(ascii_digit).collect();
     let b = digits.as_bytes();
+    // (ASCII, so that the slices below fall on character boundaries: `2024-09-3é`.)
     if b.len() >= 10
+        && b[..10].is_ascii()
         && b[..4].iter().all(u8::is_ascii_digit)
         && matches!(b[4], b'-' | b'/' | b'.')
         && b[7] == b[4]
@@ -707,6 +709,10 @@ mod tests {
             d("2024-09-30")
         );
         assert_eq!(parse_loose("۲۰۲۴-۰۹-۳۰"), d("2024-09-30"));
+        // Not a date, and no panic on a character cut in two.
+        for odd in ["2024-09-3é", "2024-09-€", "2024-0é-30", "2024-09-30é"] {
+            let _ = parse_loose(odd);
+        }
         assert_eq!(parse_loose("2024"), None);
         assert_eq!(parse_loose("2024-13-45"), None);
     }

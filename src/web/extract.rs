@@ -83,8 +83,8 @@ pub enum NotArticle {
 }
 
 /// Pages nesting elements deeper than this are refused before they are parsed (real pages
-/// stay well under a hundred).
-pub const MAX_DEPTH: usize = 1000;
+/// stay well under a hundred; the extraction's time grows with depth × text).
+pub const MAX_DEPTH: usize = 256;
 
 /// Elements that never contain others, or that the parser closes when the next one starts:
 /// they add no depth.
@@ -97,7 +97,10 @@ const FLAT: &[&str] = &[
 /// too many elements. Comments and the text of scripts and styles are skipped.
 pub fn check_structure(page: &str) -> Result<(), NotArticle> {
     let b = page.as_bytes();
-    let (mut i, mut depth, mut max_depth, mut elements) = (0usize, 0usize, 0usize, 0usize);
+    let (mut i, mut elements) = (0usize, 0usize);
+    // The open elements, as the parser will see them: an end tag closes its element and those
+    // opened inside it, and one that matches nothing open is ignored (`<div></x>` nests).
+    let mut open: Vec<String> = Vec::new();
     while let Some(off) = memchr::memchr(b'<', &b[i..]) {
         i += off + 1;
         if b[i..].starts_with(b"!--") {
@@ -117,8 +120,8 @@ pub fn check_structure(page: &str) -> Result<(), NotArticle> {
         let end = memchr::memchr(b'>', &b[start..]).map_or(b.len(), |e| start + e);
         i = end.min(b.len());
         if closing {
-            if !FLAT.contains(&name.as_str()) {
-                depth = depth.saturating_sub(1);
+            if let Some(at) = open.iter().rposition(|n| *n == name) {
+                open.truncate(at);
             }
             continue;
         }
@@ -142,11 +145,13 @@ pub fn check_structure(page: &str) -> Result<(), NotArticle> {
             }
             continue;
         }
-        let self_closing = end > 0 && b.get(end - 1) == Some(&b'/');
+        // `/>` closes an element only in SVG and MathML; in HTML `<div/>` opens a div.
+        let self_closing = end > 0
+            && b.get(end - 1) == Some(&b'/')
+            && open.iter().any(|n| n == "svg" || n == "math");
         if !self_closing && !FLAT.contains(&name.as_str()) {
-            depth += 1;
-            max_depth = max_depth.max(depth);
-            if max_depth > MAX_DEPTH {
+            open.push(name);
+            if open.len() > MAX_DEPTH {
                 return Err(NotArticle::TooDeep);
             }
         }
@@ -371,6 +376,17 @@ mod tests {
         assert_eq!(html(&deep, None, today), Err(NotArticle::TooDeep));
         let deep = format!("{}<p>x</p>{}", "<div>".repeat(2000), "</div>".repeat(2000));
         assert_eq!(check_structure(&deep), Err(NotArticle::TooDeep));
+        // End tags that close nothing, and `/>` on HTML elements, close nothing.
+        for trick in ["<div></x>", "<div/>", "<section></div>"] {
+            let deep = format!("<html><body>{}text", trick.repeat(2000));
+            assert_eq!(check_structure(&deep), Err(NotArticle::TooDeep), "{trick}");
+        }
+        // In SVG, `/>` does close: a drawing of many paths is flat.
+        let drawing = format!(
+            "<svg>{}</svg><p>text</p>",
+            "<path d=\"M0 0\"/>".repeat(2000)
+        );
+        assert_eq!(check_structure(&drawing), Ok(()));
         let many = "<span>a</span>".repeat(MAX_ELEMENTS + 1);
         assert!(matches!(
             check_structure(&many),
