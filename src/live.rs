@@ -180,6 +180,9 @@ pub struct Library {
     state: Mutex<State>,
     /// One reload at a time.
     reloading: Mutex<()>,
+    /// One addition at a time (a page, a document): its duplicate check, its file and its
+    /// reload, so that two of the same article arriving at once are not both written.
+    adding: Mutex<()>,
     /// Told the number of changing reloads after each (for follow alerts).
     changes: tokio::sync::watch::Sender<u64>,
     /// How links are fetched (`[web]`); private addresses refused until configured.
@@ -212,6 +215,7 @@ impl Library {
                 engine,
                 state: Mutex::new(state),
                 reloading: Mutex::new(()),
+                adding: Mutex::new(()),
                 changes: tokio::sync::watch::Sender::new(0),
                 fetcher: std::sync::OnceLock::new(),
             },
@@ -419,6 +423,7 @@ impl Library {
         options: &AddOptions,
         fallback_date: Option<crate::date::Date>,
     ) -> std::result::Result<crate::web::WebAdded, Refusal> {
+        let _adding = self.adding.lock().unwrap_or_else(PoisonError::into_inner);
         let index = self.engine.index();
         let existing = index.articles().iter().map(|a| &**a);
         let added = crate::web::add_page(&self.dir, page, options, fallback_date, existing)?;
@@ -436,6 +441,7 @@ impl Library {
         file_name: &str,
         bytes: &[u8],
     ) -> std::result::Result<Added, Refusal> {
+        let _adding = self.adding.lock().unwrap_or_else(PoisonError::into_inner);
         let safe = check_upload(file_name, bytes.len())?;
         let uploads = self.dir.join(UPLOADS);
         let (article, _) = Article::parse(&uploads.join(&safe), bytes)

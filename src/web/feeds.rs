@@ -21,6 +21,10 @@ use crate::live::{AddOptions, Refusal};
 /// The state file, in the corpus folder.
 pub const STATE_FILE: &str = ".quotebot-feeds.json";
 
+/// Locked while a feed is polled, so that the bot and `quotebot feeds --poll` (from cron) take
+/// turns and each sees what the other has seen (hidden too: the loader and watcher skip it).
+pub const LOCK_FILE: &str = ".quotebot-feeds.lock";
+
 /// At most this many new items of one feed are fetched in a round (a feed of a thousand old
 /// items, seen for the first time, is taken in over several rounds).
 pub const MAX_ITEMS_PER_ROUND: usize = 50;
@@ -356,7 +360,27 @@ pub async fn poll(
     round
 }
 
-/// One round over `feeds`, the state saved after each.
+/// The feeds' lock in `dir`, held until dropped; `None` (and a warning) when the folder cannot
+/// hold it (read-only): polling then goes on unlocked, as it would alone. Blocks while another
+/// process polls (callers run rounds on a thread of their own).
+fn lock_state(dir: &Path) -> Option<std::fs::File> {
+    let path = dir.join(LOCK_FILE);
+    let file = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path);
+    match file.and_then(|f| f.lock().map(|()| f)) {
+        Ok(f) => Some(f),
+        Err(e) => {
+            log::warn!("{}: could not lock ({e}); polling unlocked", path.display());
+            None
+        }
+    }
+}
+
+/// One round over `feeds`, the state saved after each (under the feeds' lock, so that two
+/// processes polling at once never add an item twice nor lose what the other saw).
 pub async fn poll_all(
     dir: &Path,
     feeds: &[FeedConfig],
@@ -365,6 +389,7 @@ pub async fn poll_all(
 ) -> Vec<Round> {
     let mut rounds = Vec::new();
     for feed in feeds {
+        let _lock = lock_state(dir);
         let mut state = State::load(dir);
         let round = poll(feed, fetcher, sink, &mut state).await;
         if let Err(e) = state.save(dir) {
@@ -459,6 +484,22 @@ mod tests {
         <item><title>A</title><link>/news/a</link><pubDate>Mon, 30 Sep 2024 08:00:00 GMT</pubDate></item>
         <item><title>B</title><guid>b-1</guid><description>&lt;p&gt;Body of B.&lt;/p&gt;</description></item>
         </channel></rss>"#;
+
+    #[test]
+    fn polling_rounds_take_turns() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = lock_state(dir.path()).expect("a writable folder holds the lock");
+        let other = std::fs::File::options()
+            .write(true)
+            .open(dir.path().join(LOCK_FILE))
+            .unwrap();
+        assert!(matches!(
+            other.try_lock(),
+            Err(std::fs::TryLockError::WouldBlock)
+        ));
+        drop(held);
+        assert!(other.try_lock().is_ok());
+    }
 
     #[test]
     fn items_with_links_made_absolute_dates_and_keys() {
