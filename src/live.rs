@@ -453,7 +453,8 @@ impl Library {
             return Err(Refusal::Duplicate(relative(&p, &self.dir)));
         }
         std::fs::create_dir_all(&uploads).map_err(|e| Refusal::Io(e.to_string()))?;
-        let path = write_new(&uploads, &safe, bytes).map_err(|e| Refusal::Io(e.to_string()))?;
+        let path = crate::web::write_new_atomic(&uploads, &safe, bytes)
+            .map_err(|e| Refusal::Io(e.to_string()))?;
         let saved_as = relative(&path, &self.dir);
         let file = path
             .file_name()
@@ -552,7 +553,8 @@ pub fn add_file(
     {
         return Err(Refusal::Duplicate(relative(&same.path, dir)));
     }
-    let path = write_new(dir, &name, article.as_bytes()).map_err(|e| Refusal::Io(e.to_string()))?;
+    let path = crate::web::write_new_atomic(dir, &name, article.as_bytes())
+        .map_err(|e| Refusal::Io(e.to_string()))?;
     Ok(Added {
         title: checked.title,
         date: checked.date,
@@ -562,7 +564,8 @@ pub fn add_file(
     })
 }
 
-fn relative(path: &Path, dir: &Path) -> String {
+/// `path` as written inside `dir` (the whole path when it is not inside).
+pub(crate) fn relative(path: &Path, dir: &Path) -> String {
     path.strip_prefix(dir)
         .unwrap_or(path)
         .to_string_lossy()
@@ -610,32 +613,6 @@ pub fn safe_file_name(given: &str) -> Option<String> {
         clean.as_str()
     };
     Some(format!("{stem}.{ext}"))
-}
-
-/// Writes `bytes` to `dir/name`, or `dir/name-2`, `-3`… when taken; returns the path.
-fn write_new(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
-    use std::io::Write;
-    let (stem, ext) = name.rsplit_once('.').unwrap_or((name, "txt"));
-    for n in 1..10_000 {
-        let candidate = if n == 1 {
-            dir.join(name)
-        } else {
-            dir.join(format!("{stem}-{n}.{ext}"))
-        };
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&candidate)
-        {
-            Ok(mut f) => {
-                f.write_all(bytes)?;
-                return Ok(candidate);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Err(std::io::Error::other("no free file name"))
 }
 
 /// Watches the corpus folder and reloads after changes, a burst of them at a time. Dropping
@@ -766,8 +743,8 @@ mod tests {
     #[test]
     fn taken_names_get_a_number() {
         let dir = tempfile::tempdir().unwrap();
-        let a = write_new(dir.path(), "a.txt", b"1").unwrap();
-        let b = write_new(dir.path(), "a.txt", b"2").unwrap();
+        let a = crate::web::write_new_atomic(dir.path(), "a.txt", b"1").unwrap();
+        let b = crate::web::write_new_atomic(dir.path(), "a.txt", b"2").unwrap();
         assert_eq!(a.file_name().unwrap(), "a.txt");
         assert_eq!(b.file_name().unwrap(), "a-2.txt");
         assert_eq!(std::fs::read(&a).unwrap(), b"1");

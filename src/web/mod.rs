@@ -206,9 +206,9 @@ pub fn add_page<'a>(
             continue;
         }
         let why = if same_text {
-            relative(&a.path, dir)
+            crate::live::relative(&a.path, dir)
         } else {
-            format!("{} (the same source)", relative(&a.path, dir))
+            format!("{} (the same source)", crate::live::relative(&a.path, dir))
         };
         return Err(Refusal::Duplicate(why));
     }
@@ -224,11 +224,11 @@ pub fn add_page<'a>(
             title: checked.title,
             date: checked.date,
             sentences: checked.sentences.len(),
-            saved_as: relative(&path, dir),
+            saved_as: crate::live::relative(&path, dir),
             renamed_from: None,
         },
         source,
-        replaced: replaced.map(|p| relative(&p, dir)),
+        replaced: replaced.map(|p| crate::live::relative(&p, dir)),
     })
 }
 
@@ -303,15 +303,8 @@ fn file_name(date: Option<Date>, title: &str) -> String {
     }
 }
 
-fn relative(path: &Path, dir: &Path) -> String {
-    path.strip_prefix(dir)
-        .unwrap_or(path)
-        .to_string_lossy()
-        .into_owned()
-}
-
-/// Writes `bytes` under a free name (`name`, `name-2`…) so that the file appears whole or not
-/// at all: written to a hidden temporary file first (which the loader and watcher ignore),
+/// Writes `bytes` under a free name (`name`, `name-2`…; the path is returned) so that the file
+/// appears whole or not at all — for every addition: pages, `quotebot add`, uploads: written to a hidden temporary file first (which the loader and watcher ignore),
 /// then linked under its name (which fails, rather than replacing, when the name is taken).
 pub fn write_new_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
     use std::io::Write;
