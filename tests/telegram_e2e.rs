@@ -479,3 +479,62 @@ async fn a_webhook_left_set_is_removed_before_polling_even_when_removing_fails_a
     assert_eq!(status.code(), Some(0), "{output}");
     assert!(output.contains("cannot remove the webhook"), "{output}");
 }
+
+/// SIGTERM while updates keep arriving: the bot stops (finishing the updates in hand) rather
+/// than hanging. teloxide's `ShutdownToken` loses its wake-up when the dispatcher is busy with
+/// an update at the moment it is called; this stopped the bot only some of the time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_a_stream_of_updates_stops_the_bot() {
+    for round in 0..3 {
+        let tmp = bot_folder(&[(
+            "2024-09-30-grain.txt",
+            "date: 2024-09-30\n\nGrain exports rose sharply.\n",
+        )]);
+        let api = FakeApi::start().await;
+        let bot = BotProcess::spawn(tmp.path(), &api.url(), Some(TOKEN));
+        api.wait_for("getMe", 1, WAIT, |_| true).await;
+        let pusher = {
+            let api = api.clone();
+            tokio::spawn(async move {
+                for i in 0..100_000i64 {
+                    api.push(message(1000 + i % 50, 7, i, "grain exports"));
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            })
+        };
+        api.wait_for("sendMessage", 20, WAIT, |_| true).await;
+        bot.signal("TERM");
+        let (status, output) = bot.wait_exit(WAIT).await;
+        pusher.abort();
+        assert_eq!(status.code(), Some(0), "round {round}: {output}");
+        assert!(output.contains("stopped"), "round {round}: {output}");
+    }
+}
+
+/// A backlog in one chat is answered a message a second (Telegram's limit), so a stopping bot
+/// could take minutes over it: it stops after its grace time, saying so. (The dispatcher is
+/// busy handing this chat's updates over when the signal comes: the moment at which teloxide's
+/// own shutdown is lost.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_with_a_backlog_in_one_chat_stops_after_the_grace_time() {
+    let tmp = bot_folder(&[(
+        "2024-09-30-grain.txt",
+        "date: 2024-09-30\n\nGrain exports rose sharply.\n",
+    )]);
+    let api = FakeApi::start().await;
+    let bot = BotProcess::spawn(tmp.path(), &api.url(), Some(TOKEN));
+    api.wait_for("getMe", 1, WAIT, |_| true).await;
+    for i in 0..150 {
+        api.push(message(5, 7, i, "grain exports"));
+    }
+    api.wait_for("sendMessage", 2, WAIT, |_| true).await;
+    bot.signal("TERM");
+    let (status, output) = bot.wait_exit(WAIT).await;
+    assert_eq!(status.code(), Some(0), "{output}");
+    assert!(
+        output.contains("stopping without the updates still in hand"),
+        "{output}"
+    );
+    let answered = api.served("sendMessage").len();
+    assert!(answered < 150, "{answered}");
+}

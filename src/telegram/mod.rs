@@ -25,7 +25,7 @@ use teloxide::RequestError;
 use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
 use teloxide::types::{BotCommandScope, Me, Recipient};
-use teloxide::update_listeners::Polling;
+use teloxide::update_listeners::{Polling, UpdateListener};
 use teloxide::utils::command::BotCommands;
 
 use crate::config::TelegramConfig;
@@ -38,6 +38,10 @@ pub use limits::{Limiter, Limits};
 
 /// How long one `getUpdates` long poll may wait for updates.
 pub const POLL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a stopping bot goes on answering the updates it has in hand (systemd's default
+/// `TimeoutStopSec` is 90 s).
+pub const STOP_GRACE: Duration = Duration::from_secs(20);
 
 /// The pause after the `n`-th failure in a row (of `getUpdates`, or of `getMe` at start-up):
 /// half a second, doubling, at most thirty seconds.
@@ -200,10 +204,16 @@ pub async fn run_stored(
         bot: bot.clone(),
         limiter: Arc::new(Limiter::new(Limits::default())),
     };
-    let listener = Polling::builder(bot.clone())
+    let mut listener = Polling::builder(bot.clone())
         .timeout(POLL_TIMEOUT)
         .backoff_strategy(backoff)
         .build();
+    // Stopping goes through the listener, not the dispatcher's `ShutdownToken`: the token wakes
+    // the dispatcher with `Notify::notify_waiters`, which is lost when the dispatcher is busy
+    // with an update at that moment, and then it never stops (seen as a SIGTERM that hung). A
+    // stopped listener makes one last `getUpdates` (confirming the updates handed over) and
+    // ends; the dispatcher then finishes the updates in hand and returns.
+    let stop = listener.stop_token();
     let alerts = storage
         .clone()
         .map(|s| tokio::spawn(ops::follow_alerts(tg.clone(), Arc::clone(&library), s)));
@@ -220,31 +230,31 @@ pub async fn run_stored(
         }))
         .build();
 
-    let token = dispatcher.shutdown_token();
-    let stopper = tokio::spawn(async move {
+    let dispatch = dispatcher.try_dispatch_with_listener(
+        listener,
+        // Polling goes on after a pause (`backoff`): a warning, not an error.
+        Arc::new(|e: RequestError| async move {
+            log::warn!("getting updates failed: {}", describe(&e));
+        }),
+    );
+    // The updates in hand are answered within Telegram's limits, which for a backlog in one
+    // chat is a message a second: after `STOP_GRACE` the bot stops without the rest.
+    let stopped = async {
         shutdown.wait().await;
         log::info!("stopping: finishing the updates in hand");
-        loop {
-            match token.shutdown() {
-                Ok(done) => {
-                    done.await;
-                    break;
-                }
-                // Not dispatching yet: try again in a moment.
-                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-            }
+        stop.stop();
+        tokio::time::sleep(STOP_GRACE).await;
+    };
+    let result = tokio::select! {
+        result = dispatch => result,
+        () = stopped => {
+            log::warn!(
+                "stopping without the updates still in hand: they were not answered within {} s",
+                STOP_GRACE.as_secs()
+            );
+            Ok(())
         }
-    });
-    let result = dispatcher
-        .try_dispatch_with_listener(
-            listener,
-            // Polling goes on after a pause (`backoff`): a warning, not an error.
-            Arc::new(|e: RequestError| async move {
-                log::warn!("getting updates failed: {}", describe(&e));
-            }),
-        )
-        .await;
-    stopper.abort();
+    };
     commands.abort();
     if let Some(a) = alerts {
         a.abort();
