@@ -1,8 +1,8 @@
-//! Fits the scoring model (`src/search/weights.rs`) on the benchmark's train splits:
+//! Fits the scoring model (`src/search/model.toml`) on the benchmark's train splits:
 //! WikiQA train and TrecQA train, read from `../shared/bench` (never copied into the
 //! repository), in both settings (open and per-document), with and without typos.
 //!
-//! On the first stage's candidates (its parameters are those in `weights.rs`), the second
+//! On the first stage's candidates (its parameters are those in `model.toml`), the second
 //! stage is fitted in two steps: feature weights by pairwise logistic regression (each right
 //! sentence against each wrong one among a question's candidates), then gradient-boosted
 //! oblivious trees on top (LambdaRank gradients). The settings (how much TrecQA's 83
@@ -13,16 +13,16 @@
 //!
 //! ```text
 //! cargo run --release --example fit                       # fit with the default settings, report
-//! cargo run --release --example fit -- --search --write   # choose settings, fit, write weights.rs
+//! cargo run --release --example fit -- --search --write   # choose settings, fit, write model.toml
 //! ```
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Parser;
 
 use quotebot::eval::{self, Dataset, Judged, Setting};
+use quotebot::search::fitted;
 use quotebot::search::rerank::{FEATURE_NAMES, Model, NF, TREE_DEPTH, Tree};
 use quotebot::{Engine, Index, SearchConfig};
 
@@ -31,7 +31,7 @@ struct Args {
     /// The benchmark folder
     #[arg(long, default_value = "../shared/bench")]
     bench: PathBuf,
-    /// Write the fitted model to src/search/weights.rs
+    /// Write the fitted model to src/search/model.toml
     #[arg(long)]
     write: bool,
     /// Print the cross-dataset table: fit on one dataset's train, evaluate on the other's dev
@@ -543,6 +543,12 @@ fn cross_validate(
     }))
 }
 
+/// The splits the model is fitted on.
+const TRAINING: &[(&str, &str, &str)] = &[
+    ("WikiQA train", "wikiqa", "wikiqa/WikiQA-train.tsv"),
+    ("TrecQA train", "trecqa", "trecqa/trecqa-train-raw.tsv"),
+];
+
 fn main() -> Result<()> {
     let args = Args::parse();
     // A name misspelled in `expected_sign` would leave its feature unconstrained.
@@ -552,13 +558,7 @@ fn main() -> Result<()> {
             "expected_sign names no feature {name:?}"
         );
     }
-    let train = splits(
-        &args.bench,
-        &[
-            ("WikiQA train", "wikiqa", "wikiqa/WikiQA-train.tsv"),
-            ("TrecQA train", "trecqa", "trecqa/trecqa-train-raw.tsv"),
-        ],
-    )?;
+    let train = splits(&args.bench, TRAINING)?;
     let dev = splits(
         &args.bench,
         &[
@@ -704,8 +704,13 @@ fn main() -> Result<()> {
         );
     }
     if args.write {
-        write_weights(&model)?;
-        println!("\nwrote src/search/weights.rs");
+        let cv = cross_validate(&stage1, &train_lists, hyper, args.bags, 3);
+        let settings = format!(
+            "{hyper:?}, {} bags, family weight {}",
+            args.bags, base.family_weight
+        );
+        write_model(&args, &model, settings, cv)?;
+        println!("\nwrote src/search/model.toml (3-fold cross-validated train MRR@10 {cv:.4})");
     }
     Ok(())
 }
@@ -754,7 +759,7 @@ fn cross_table(
     println!("\n|---|{}", "---|".repeat(dev.len()));
     let rows = [
         ("first stage alone (the floor)", first_stage(stage1)),
-        ("shipped (src/search/weights.rs)", stage1.clone()),
+        ("shipped (src/search/model.toml)", stage1.clone()),
         ("fitted on both trains", both.clone()),
         ("fitted on WikiQA train only", wiki.clone()),
         ("fitted on TrecQA train only", trec.clone()),
@@ -835,58 +840,31 @@ fn ablation_table(
     }
 }
 
-fn write_weights(model: &Model) -> Result<()> {
-    let mut out = String::from(
-        "//! The fitted scoring parameters. Written by `cargo run --release --example fit -- --write`\n\
-         //! (which reads the benchmark's train splits from `../shared/bench`); the feature order is\n\
-         //! [`super::rerank::FEATURE_NAMES`].\n\n",
-    );
-    let _ = writeln!(
-        out,
-        "/// BM25 saturation of repeated words.\npub const K1: f32 = {:?};",
-        model.k1
-    );
-    let _ = writeln!(
-        out,
-        "/// BM25 length normalization.\npub const B: f32 = {:?};",
-        model.b
-    );
-    let _ = writeln!(
-        out,
-        "/// Weight of the article's text containing the question's words (first stage).\npub const ARTICLE: f32 = {:?};",
-        model.article
-    );
-    let _ = writeln!(
-        out,
-        "/// Weight of the article's title containing the question's words (first stage).\npub const TITLE: f32 = {:?};",
-        model.title
-    );
-    let _ = writeln!(
-        out,
-        "/// First-stage candidates scored again.\npub const DEPTH: usize = {};",
-        model.depth
-    );
-    let _ = writeln!(
-        out,
-        "/// Feature weights.\npub const WEIGHTS: [f32; super::rerank::NF] = ["
-    );
-    for (name, w) in FEATURE_NAMES.iter().zip(&model.weights) {
-        let _ = writeln!(out, "    {w:?}, // {name}");
-    }
-    out.push_str("];\n");
-    let _ = writeln!(
-        out,
-        "/// Trees added to the weighted sum.\npub const TREES: [super::rerank::Tree; {}] = [",
-        model.trees.len()
-    );
-    for t in &model.trees {
-        let _ = writeln!(
-            out,
-            "    super::rerank::Tree {{ features: {:?}, thresholds: {:?}, leaves: {:?} }},",
-            t.features, t.thresholds, t.leaves
-        );
-    }
-    out.push_str("];\n");
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/search/weights.rs");
-    std::fs::write(&path, out).with_context(|| format!("writing {}", path.display()))
+/// Writes `model` to `src/search/model.toml`, with where it came from: this command, its
+/// settings, the training files' checksums and the settings' cross-validated figure.
+fn write_model(args: &Args, model: &Model, settings: String, cross_validated: f64) -> Result<()> {
+    let training = TRAINING
+        .iter()
+        .map(|(_, _, file)| {
+            let bytes = std::fs::read(args.bench.join(file))
+                .with_context(|| format!("reading {}", args.bench.join(file).display()))?;
+            Ok(fitted::TrainingFile {
+                path: (*file).to_string(),
+                fnv1a64: fitted::fnv1a64(&bytes),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let provenance = fitted::Provenance {
+        command: std::iter::once("cargo run --release --example fit --".to_string())
+            .chain(std::env::args().skip(1))
+            .collect::<Vec<_>>()
+            .join(" "),
+        settings,
+        training,
+        cross_validated: format!("3-fold cross-validated train MRR@10 {cross_validated:.4}"),
+        features: FEATURE_NAMES.iter().map(|s| (*s).to_string()).collect(),
+    };
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/search/model.toml");
+    std::fs::write(&path, fitted::write(&provenance, model))
+        .with_context(|| format!("writing {}", path.display()))
 }

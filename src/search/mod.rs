@@ -12,12 +12,12 @@
 pub mod analyze;
 pub mod deletions;
 pub mod families;
+pub mod fitted;
 pub mod fuzzy;
 pub mod index;
 pub mod rerank;
 mod stopwords;
 pub mod strmap;
-mod weights;
 
 use std::cell::RefCell;
 use std::cmp::Ordering;

@@ -9,7 +9,7 @@
 use rustc_hash::FxHashMap;
 
 use crate::search::analyze::{self, TokenKind};
-use crate::search::{Hit, Index, QueryWord, TermId, weights};
+use crate::search::{Hit, Index, QueryWord, TermId};
 
 /// Names of the features, in the order of [`features`]' output and of the weights.
 pub const FEATURE_NAMES: [&str; NF] = [
@@ -422,17 +422,9 @@ pub struct Model {
 }
 
 impl Default for Model {
-    /// The fitted model (`src/search/weights.rs`).
+    /// The fitted model (`src/search/model.toml`).
     fn default() -> Model {
-        Model {
-            k1: weights::K1,
-            b: weights::B,
-            article: weights::ARTICLE,
-            title: weights::TITLE,
-            depth: weights::DEPTH,
-            weights: weights::WEIGHTS,
-            trees: weights::TREES.to_vec(),
-        }
+        crate::search::fitted::shipped().clone()
     }
 }
 
