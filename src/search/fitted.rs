@@ -74,6 +74,14 @@ pub fn shipped() -> &'static Model {
     &FITTED
 }
 
+impl Default for Model {
+    /// The fitted model (`src/search/model.toml`). (Here rather than beside `Model`, so that
+    /// the model's code does not depend on its data.)
+    fn default() -> Model {
+        shipped().clone()
+    }
+}
+
 /// Reads a model file: its provenance and the model. The feature names must be this build's.
 pub fn parse(text: &str) -> Result<(Provenance, Model), String> {
     let file: File = toml::from_str(text).map_err(|e| e.to_string())?;

@@ -421,12 +421,6 @@ pub struct Model {
     pub trees: Vec<Tree>,
 }
 
-impl Default for Model {
-    /// The fitted model (`src/search/model.toml`).
-    fn default() -> Model {
-        crate::search::fitted::shipped().clone()
-    }
-}
 
 /// The weighted sum of the features.
 #[must_use]
