@@ -18,6 +18,7 @@ use clap::Parser;
 
 use quotebot::SearchConfig;
 use quotebot::eval::{self, Dataset, Score, Setting};
+use quotebot::search::Model;
 
 #[derive(Parser)]
 struct Args {
@@ -131,7 +132,7 @@ fn measure(
 ) -> (Score, f64, Vec<Vec<String>>) {
     data.add_typos(typos);
     let start = Instant::now();
-    let rankings = data.rankings(setting, config, 10);
+    let rankings = data.rankings(setting, config, &Model::default(), 10);
     let ms = start.elapsed().as_secs_f64() * 1000.0 / data.questions.len().max(1) as f64;
     (eval::score(&data.questions, &rankings), ms, rankings)
 }
@@ -258,20 +259,24 @@ fn table(args: &Args, config: &SearchConfig) -> Result<()> {
     if let Some(path) = &args.check {
         // The model is fitted on the candidates `Dataset::judged` gathers and judges; what it
         // serves must be exactly those, ranked by it, and score the same.
+        let model = Model::default();
         let mut differ = 0;
         for row in &ROWS {
             let mut data = load(row.kind, &args.bench.join(row.file))?;
             for typos in [0.0, TYPOS] {
                 data.add_typos(typos);
-                let lines = data.fit_serve_differences(row.setting, config, 10);
+                let lines = data.fit_serve_differences(row.setting, config, &model, 10);
                 for line in lines.iter().take(3) {
                     println!("{}: fit and serve differ: {line}", row.name);
                 }
                 // The fitting judges candidates itself (`Judged`): its score must be the
                 // score of what is served.
-                let served = eval::score(&data.questions, &data.rankings(row.setting, config, 10));
+                let served = eval::score(
+                    &data.questions,
+                    &data.rankings(row.setting, config, &model, 10),
+                );
                 let fitted =
-                    eval::score_judged(&data.judged(row.setting, config, 10), &config.model);
+                    eval::score_judged(&data.judged(row.setting, config, &model, 10), &model);
                 if served != fitted {
                     println!(
                         "{} (typos {typos}): the fitting scores {fitted:?}, the engine {served:?}",

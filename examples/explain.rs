@@ -18,9 +18,9 @@ fn main() -> Result<()> {
     let dir = PathBuf::from(args.next().context("usage: explain CORPUS QUESTION")?);
     let question: String = args.collect::<Vec<_>>().join(" ");
     let (engine, _) = Engine::load(&dir, SearchConfig::default())?;
-    let model = &engine.config().model;
+    let model = engine.model();
     // The path answers take: date words left out, the same depth, the same features.
-    let depth = Engine::depth_for(engine.config(), engine.config().top);
+    let depth = engine.depth_for(engine.config().top);
     let candidates = engine.candidates(&question, Date::today(), depth);
     for w in &candidates.words {
         println!(

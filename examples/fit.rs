@@ -126,20 +126,20 @@ fn splits(bench: &std::path::Path, files: &[(&'static str, &str, &str)]) -> Resu
 /// questions against its own corpus (open setting, with and without typos), and against the
 /// other dataset's corpus (which cannot answer them).
 fn threshold_points(datasets: &[&Dataset], base: &SearchConfig, model: &Model) -> Vec<Point> {
-    let config = SearchConfig {
-        model: model.clone(),
-        ..base.clone()
-    };
     let mut points = Vec::new();
     for corpus in datasets {
-        let engine = Engine::new(Index::build(corpus.articles(&corpus.docs)), config.clone());
+        let engine = Engine::with_model(
+            Index::build(corpus.articles(&corpus.docs)),
+            base.clone(),
+            model.clone(),
+        );
         for asker in datasets {
             let foreign = !std::ptr::eq(*corpus, *asker);
             for typos in [0.0, 0.5] {
                 let mut asked = (*asker).clone();
                 asked.add_typos(typos);
                 for q in &asked.questions {
-                    let depth = Engine::depth_for(&config, 1);
+                    let depth = engine.depth_for(1);
                     let l = Judged::new(
                         engine.candidates(&q.asked, eval::today(), depth),
                         q,
@@ -170,13 +170,9 @@ struct Point {
 /// The candidate lists of every question of a split, under `model`'s first stage and the
 /// other settings of `base`, as the engine gathers them for the evaluation's ten answers.
 fn lists(split: &Split, base: &SearchConfig, model: &Model) -> Vec<List> {
-    let config = SearchConfig {
-        model: model.clone(),
-        ..base.clone()
-    };
     split
         .data
-        .judged(split.setting, &config, 10)
+        .judged(split.setting, base, model, 10)
         .into_iter()
         .map(List::new)
         .collect()

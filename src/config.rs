@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::search::Model;
 
 /// Where the configuration is read from when no `--config` is given.
 pub const DEFAULT_PATH: &str = "config/quotebot.toml";
@@ -65,9 +64,6 @@ pub struct SearchConfig {
     /// How much a word of a question word's family ("inventor" for "invented", "Cuba" for
     /// "Cuban", from WordNet) counts against the word itself; 0 turns families off.
     pub family_weight: f32,
-    /// The fitted scoring model; not a configuration key (see `examples/fit.rs`).
-    #[serde(skip)]
-    pub model: Model,
 }
 
 impl Default for SearchConfig {
@@ -80,7 +76,6 @@ impl Default for SearchConfig {
             fuzzy_two_edits_len: 8,
             max_expansions: 5,
             family_weight: 0.5,
-            model: Model::default(),
         }
     }
 }

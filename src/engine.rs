@@ -27,15 +27,23 @@ const SPARE_HITS: usize = 8;
 pub struct Engine {
     index: ArcSwap<Index>,
     config: SearchConfig,
+    model: Model,
 }
 
 impl Engine {
-    /// An engine over `index`.
+    /// An engine over `index`, scoring with the fitted model.
     #[must_use]
     pub fn new(index: Index, config: SearchConfig) -> Engine {
+        Engine::with_model(index, config, Model::default())
+    }
+
+    /// An engine over `index` scoring with `model` (the fitting tries models this way).
+    #[must_use]
+    pub fn with_model(index: Index, config: SearchConfig, model: Model) -> Engine {
         Engine {
             index: ArcSwap::from_pointee(index),
             config,
+            model,
         }
     }
 
@@ -77,6 +85,12 @@ impl Engine {
         &self.config
     }
 
+    /// Its scoring model.
+    #[must_use]
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
     /// The answers to `question` with the configured `top` and `min_score`.
     #[must_use]
     pub fn ask(&self, question: &str) -> Vec<Answer> {
@@ -98,10 +112,10 @@ impl Engine {
     /// first, and otherwise the newer article's.
     #[must_use]
     pub fn ask_on(&self, question: &str, top: usize, min_score: f32, today: Date) -> Vec<Answer> {
-        let candidates = self.candidates(question, today, Engine::depth_for(&self.config, top));
+        let candidates = self.candidates(question, today, self.depth_for(top));
         let index = &*candidates.index;
         candidates
-            .ranked(&self.config.model)
+            .ranked(&self.model)
             .into_iter()
             .filter(|r| r.coverage >= min_score)
             .take(top)
@@ -115,8 +129,8 @@ impl Engine {
 
     /// How many first-stage candidates are scored again when `top` answers are wanted.
     #[must_use]
-    pub fn depth_for(config: &SearchConfig, top: usize) -> usize {
-        config.model.depth.max(top.saturating_add(SPARE_HITS))
+    pub fn depth_for(&self, top: usize) -> usize {
+        self.model.depth.max(top.saturating_add(SPARE_HITS))
     }
 
     /// The first `depth` candidates of the first stage for `question` (as if today were
@@ -134,7 +148,7 @@ impl Engine {
             asked.replace_range(r.clone(), &" ".repeat(r.len()));
         }
         let words = index.analyze_question(&asked, &self.config);
-        let hits = index.search(&words, depth, &self.config.model);
+        let hits = index.search(&words, depth, &self.model);
         let info = rerank::QuestionInfo::new(&asked, &words);
         let best = hits.first().map_or(0.0, |h| h.score);
         let list = hits

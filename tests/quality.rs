@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use quotebot::search::Model;
 use quotebot::{Engine, SearchConfig};
 
 struct Case {
@@ -166,13 +167,14 @@ fn fit_and_serve_rank_the_same_candidates() {
         data.add_typos(typos);
         for setting in [Setting::Open, Setting::PerDoc] {
             let config = SearchConfig::default();
-            let rankings = data.rankings(setting, &config, 10);
+            let model = Model::default();
+            let rankings = data.rankings(setting, &config, &model, 10);
             assert!(rankings.iter().all(|r| !r.is_empty()), "{rankings:?}");
-            let differences = data.fit_serve_differences(setting, &config, 10);
+            let differences = data.fit_serve_differences(setting, &config, &model, 10);
             assert!(differences.is_empty(), "{setting:?}: {differences:#?}");
             // The fitting's own judging and scoring agree with the protocol's on what is served.
             let served = eval::score(&data.questions, &rankings);
-            let fitted = eval::score_judged(&data.judged(setting, &config, 10), &config.model);
+            let fitted = eval::score_judged(&data.judged(setting, &config, &model, 10), &model);
             assert_eq!(served, fitted, "{setting:?}");
             assert!(served.p1 > 0.0, "{served:?}");
         }

@@ -245,8 +245,14 @@ impl Dataset {
     /// An engine per place a question is asked in `setting`: one over every document, or
     /// one per document.
     #[must_use]
-    pub fn engines(&self, setting: Setting, config: &SearchConfig) -> Engines {
-        let build = |docs: &[Doc]| Engine::new(Index::build(self.articles(docs)), config.clone());
+    pub fn engines(&self, setting: Setting, config: &SearchConfig, model: &Model) -> Engines {
+        let build = |docs: &[Doc]| {
+            Engine::with_model(
+                Index::build(self.articles(docs)),
+                config.clone(),
+                model.clone(),
+            )
+        };
         match setting {
             Setting::Open => Engines {
                 open: Some(build(&self.docs)),
@@ -266,8 +272,14 @@ impl Dataset {
     /// The ranked quotes (at most `k`) for every question, in question order: what the
     /// engine answers (as on [`today`]).
     #[must_use]
-    pub fn rankings(&self, setting: Setting, config: &SearchConfig, k: usize) -> Vec<Vec<String>> {
-        let engines = self.engines(setting, config);
+    pub fn rankings(
+        &self,
+        setting: Setting,
+        config: &SearchConfig,
+        model: &Model,
+        k: usize,
+    ) -> Vec<Vec<String>> {
+        let engines = self.engines(setting, config, model);
         self.questions
             .iter()
             .map(|q| {
@@ -284,12 +296,20 @@ impl Dataset {
     /// Every question's candidates, as the engine gathers them when asked for `k` answers
     /// (as on [`today`]), in question order.
     #[must_use]
-    pub fn candidates(&self, setting: Setting, config: &SearchConfig, k: usize) -> Vec<Candidates> {
-        let engines = self.engines(setting, config);
-        let depth = Engine::depth_for(config, k);
+    pub fn candidates(
+        &self,
+        setting: Setting,
+        config: &SearchConfig,
+        model: &Model,
+        k: usize,
+    ) -> Vec<Candidates> {
+        let engines = self.engines(setting, config, model);
         self.questions
             .iter()
-            .map(|q| engines.of(q).candidates(&q.asked, today(), depth))
+            .map(|q| {
+                let engine = engines.of(q);
+                engine.candidates(&q.asked, today(), engine.depth_for(k))
+            })
             .collect()
     }
 }
@@ -303,16 +323,17 @@ impl Dataset {
         &self,
         setting: Setting,
         config: &SearchConfig,
+        model: &Model,
         k: usize,
     ) -> Vec<String> {
-        let served = self.rankings(setting, config, k);
-        let fitted = self.candidates(setting, config, k);
+        let served = self.rankings(setting, config, model, k);
+        let fitted = self.candidates(setting, config, model, k);
         self.questions
             .iter()
             .zip(served.iter().zip(&fitted))
             .filter_map(|(q, (served, candidates))| {
                 let fitted: Vec<&str> = candidates
-                    .ranked(&config.model)
+                    .ranked(model)
                     .iter()
                     .take(k)
                     .map(|r| candidates.list[r.candidate].quote.as_str())
@@ -369,8 +390,14 @@ impl Dataset {
     /// Every question's candidates, judged ([`Judged`]), as the engine gathers them when
     /// asked for `k` answers: what the model is fitted on.
     #[must_use]
-    pub fn judged(&self, setting: Setting, config: &SearchConfig, k: usize) -> Vec<Judged> {
-        self.candidates(setting, config, k)
+    pub fn judged(
+        &self,
+        setting: Setting,
+        config: &SearchConfig,
+        model: &Model,
+        k: usize,
+    ) -> Vec<Judged> {
+        self.candidates(setting, config, model, k)
             .into_iter()
             .zip(&self.questions)
             .map(|(c, q)| Judged::new(c, q, false))

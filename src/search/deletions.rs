@@ -122,7 +122,7 @@ impl Deletions {
         let mut seen: Vec<u32> = Vec::new();
         let mut check = |slot: u32| {
             if !seen.contains(&slot)
-                && crate::search::fuzzy::within_one_edit(word, vocabulary.key_at(slot))
+                && crate::search::edits::within_one_edit(word, vocabulary.key_at(slot))
                 && vocabulary.key_at(slot) != word
             {
                 seen.push(slot);
@@ -230,7 +230,7 @@ mod tests {
         for q in ["w1x1", "w12x3", "w3x12", "wx1", "w1xx1", "1wx1", "w10x10"] {
             let mut want: Vec<String> = words
                 .iter()
-                .filter(|w| w.as_str() != q && crate::search::fuzzy::within_one_edit(q, w))
+                .filter(|w| w.as_str() != q && crate::search::edits::within_one_edit(q, w))
                 .cloned()
                 .collect();
             want.sort();

@@ -189,13 +189,6 @@ pub fn candidates(index: &Index, word: &str, max_distance: u8) -> Vec<Candidate>
     Matcher::new(word, max_distance).candidates(index)
 }
 
-/// Whether `a` and `b` are within one edit (a swap counting one).
-#[must_use]
-pub fn within_one_edit(a: &str, b: &str) -> bool {
-    let (la, lb) = (a.chars().count(), b.chars().count());
-    la.abs_diff(lb) <= 1 && strsim::osa_distance(a, b) <= 1
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,15 +262,6 @@ mod tests {
         assert!(candidates(&index, &format!("{long}c"), 2).is_empty());
         assert!(candidates(&index, &long[1..], 2).is_empty());
         assert_eq!(candidates(&index, "grian", 2)[0].word, "grain");
-    }
-
-    #[test]
-    fn one_edit_check() {
-        assert!(within_one_edit("abot", "about"));
-        assert!(within_one_edit("wat", "what"));
-        assert!(within_one_edit("teh", "the"));
-        assert!(!within_one_edit("grain", "gren"));
-        assert!(!within_one_edit("export", "expert1"));
     }
 
     #[test]

@@ -11,6 +11,7 @@
 
 pub mod analyze;
 pub mod deletions;
+pub mod edits;
 pub mod families;
 pub mod fitted;
 pub mod fuzzy;

@@ -81,7 +81,7 @@ impl QuestionType {
 /// Whether `word` is `keyword`, or one edit from it when the keyword has 4 letters or more.
 #[must_use]
 pub fn same_or_typo(word: &str, keyword: &str) -> bool {
-    word == keyword || (keyword.len() >= 4 && crate::search::fuzzy::within_one_edit(word, keyword))
+    word == keyword || (keyword.len() >= 4 && crate::search::edits::within_one_edit(word, keyword))
 }
 
 /// What the reranker needs to know about a question, computed once per question.
@@ -420,7 +420,6 @@ pub struct Model {
     /// Trees added to the weighted sum (gradient boosting on top of the linear model).
     pub trees: Vec<Tree>,
 }
-
 
 /// The weighted sum of the features.
 #[must_use]
