@@ -629,7 +629,6 @@ pub fn refusal(lang: Lang) -> Rich {
 mod tests {
     use super::super::rich::Format;
     use super::*;
-    use crate::date::Date;
 
     fn answer_with(quote: &str, highlights: Vec<std::ops::Range<usize>>) -> Answer {
         Answer {
@@ -699,5 +698,80 @@ mod tests {
         assert_eq!(short_title("short"), "short");
         assert_eq!(short_title(&"é".repeat(200)), "é".repeat(200));
         assert_eq!(short_title(&"é".repeat(201)).chars().count(), 200);
+    }
+
+    /// In Russian and Persian the words are translated, the quote and title are not, and the
+    /// date is the reader's; in Persian the quote and title are isolates.
+    #[test]
+    fn answers_in_russian_and_persian() {
+        let a = answer_with("Iran <b>grain</b> & rice", std::iter::once(8..13).collect());
+        assert_eq!(
+            answer_in(Lang::Ru, std::slice::from_ref(&a)).render(Format::Html),
+            "«Iran &lt;b&gt;<b>grain</b>&lt;/b&gt; &amp; rice»\n— Grain &lt;deal&gt; &amp; more, 30 сентября 2024"
+        );
+        assert_eq!(
+            answer_in(Lang::Fa, std::slice::from_ref(&a)).render(Format::Plain),
+            "«\u{2068}Iran <b>grain</b> & rice\u{2069}»\n— \u{2068}Grain <deal> & more\u{2069}، ۹ مهر ۱۴۰۳ (30 September 2024)"
+        );
+        assert!(
+            answer_in(Lang::Ru, &[])
+                .render(Format::Html)
+                .starts_with("Извините, в статьях об этом ничего нет. <i>Попробуйте другие слова")
+        );
+        assert!(
+            answer_in(Lang::Fa, &[])
+                .render(Format::Plain)
+                .starts_with("متأسفم، در مقاله‌ها چیزی")
+        );
+        // A long Persian quote is cut, fits, and its isolate is closed.
+        let long = "word ".repeat(2000);
+        let cut = answer_in(Lang::Fa, &[answer_with(long.trim(), vec![])]);
+        assert!(cut.visible_len() <= TELEGRAM_LIMIT, "{}", cut.visible_len());
+        let plain = cut.render(Format::Plain);
+        assert_eq!(plain.matches(FSI).count(), plain.matches(PDI).count());
+        assert!(
+            plain.contains("…\u{2069}\n— "),
+            "{}",
+            &plain[plain.len() - 120..]
+        );
+    }
+
+    /// The English reasons for a refusal are what the library's errors say, word for word, so
+    /// that nothing changed for English readers.
+    #[test]
+    fn english_reasons_are_the_errors_own_words() {
+        use crate::live::Refusal;
+        use crate::web::FetchError;
+        for r in [
+            Refusal::TooLarge,
+            Refusal::NotText,
+            Refusal::NoDate,
+            Refusal::Duplicate("a.txt".into()),
+            Refusal::Io("disk full".into()),
+            Refusal::Invalid("no text".into()),
+        ] {
+            assert_eq!(refusal_reason(Lang::En, &r), r.to_string());
+            assert_ne!(refusal_reason(Lang::Ru, &r), "", "{r:?}");
+        }
+        for e in [
+            FetchError::BadUrl("not a link".into()),
+            FetchError::Private("10.0.0.1".into()),
+            FetchError::TooManyRedirects,
+            FetchError::Timeout,
+            FetchError::Status("404 Not Found".into()),
+            FetchError::WrongType("image/png".into()),
+            FetchError::TooLarge,
+            FetchError::Network("connection refused".into()),
+        ] {
+            assert_eq!(fetch_failed(Lang::En, &e), e.to_string());
+        }
+        assert_eq!(
+            fetch_failed(Lang::Ru, &FetchError::TooLarge),
+            "страница больше 5 МиБ"
+        );
+        assert_eq!(
+            not_added(Lang::Fa, &Refusal::NotText).render(Format::Plain),
+            "افزوده نشد: فقط فایل‌های .txt و .md و .html می‌توانند مقاله باشند."
+        );
     }
 }
