@@ -325,7 +325,9 @@ async fn register_commands(bot: Bot, config: TelegramConfig, stored: bool) {
             }
         }
     }
-    for &(lang, code) in &langs {
+    // A language at a time, the default first: whoever reads the menu sooner gets the words
+    // most readers get.
+    for (lang, code) in langs {
         let mut request = bot.set_my_commands(menu(lang, &public));
         if let Some(code) = code {
             request = request.language_code(code);
@@ -337,9 +339,7 @@ async fn register_commands(bot: Bot, config: TelegramConfig, stored: bool) {
                 describe(&e)
             );
         }
-    }
-    for &admin in &config.admins {
-        for &(lang, code) in &langs {
+        for &admin in &config.admins {
             let scope = BotCommandScope::Chat {
                 chat_id: Recipient::Id(ChatId(admin as i64)),
             };
