@@ -232,38 +232,59 @@ fn folder_with_config(telegram: &str) -> tempfile::TempDir {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_language_set_in_the_config_is_everyones() {
-    let dir = folder_with_config("language = \"ru\"");
+    let dir = folder_with_config("language = \"ru\"\nadmins = [900]");
     let api = FakeApi::start().await;
     let bot = BotProcess::spawn(dir.path(), &api.url(), Some(TOKEN));
-    api.wait_for("setMyCommands", 1, WAIT, |_| true).await;
+    api.wait_for("setMyCommands", 2, WAIT, |_| true).await;
     for (chat, code) in [(21, Some("fa")), (22, Some("en")), (23, None)] {
         let start = text(&say(&api, chat, code, "/start", 1).await);
         assert!(start.starts_with(RUSSIAN.start), "{code:?}: {start}");
         let answer = text(&say(&api, chat, code, QUESTION, 2).await);
         assert!(answer.ends_with(RUSSIAN.date), "{code:?}: {answer}");
     }
-    // Registered once, without a language code, in Russian; the lists an earlier "auto" may
-    // have left for Russian and Persian users are deleted.
+    // Registered once, without a language code, in Russian (and once more for the admin's
+    // chat); the lists an earlier "auto" may have left for Russian and Persian users, the
+    // admin's too, are deleted.
     let menus = api.served("setMyCommands");
-    assert_eq!(menus.len(), 1, "{menus:#?}");
-    assert!(menus[0].body.get("language_code").is_none(), "{menus:#?}");
+    assert_eq!(menus.len(), 2, "{menus:#?}");
+    for menu in &menus {
+        assert!(menu.body.get("language_code").is_none(), "{menus:#?}");
+        assert!(
+            menu.body["commands"]
+                .to_string()
+                .contains("показать эту справку"),
+            "{menus:#?}"
+        );
+    }
+    assert_eq!(menus[1].body["scope"]["chat_id"], 900);
     assert!(
-        menus[0].body["commands"]
+        menus[1].body["commands"]
             .to_string()
-            .contains("показать эту справку"),
+            .contains("перечитать папку со статьями"),
         "{menus:#?}"
     );
-    let codes: Vec<String> = api
+    let deleted: Vec<(String, Value)> = api
         .served("deleteMyCommands")
         .iter()
         .map(|c| {
-            c.body["language_code"]
-                .as_str()
-                .unwrap_or("none")
-                .to_string()
+            (
+                c.body["language_code"]
+                    .as_str()
+                    .unwrap_or("none")
+                    .to_string(),
+                c.body["scope"]["chat_id"].clone(),
+            )
         })
         .collect();
-    assert_eq!(codes, ["ru", "fa"]);
+    assert_eq!(
+        deleted,
+        [
+            ("ru".to_string(), Value::Null),
+            ("ru".to_string(), Value::from(900)),
+            ("fa".to_string(), Value::Null),
+            ("fa".to_string(), Value::from(900)),
+        ]
+    );
     bot.signal("TERM");
     let (status, output) = bot.wait_exit(WAIT).await;
     assert_eq!(status.code(), Some(0), "{output}");

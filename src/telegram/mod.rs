@@ -323,10 +323,22 @@ async fn register_commands(bot: Bot, config: TelegramConfig, stored: bool) {
                     describe(&e)
                 );
             }
+            for &admin in &config.admins {
+                let scope = BotCommandScope::Chat {
+                    chat_id: Recipient::Id(ChatId(admin as i64)),
+                };
+                let request = bot.delete_my_commands().scope(scope).language_code(code);
+                if let Err(e) = retry::send(request).await {
+                    log::warn!(
+                        "could not remove the admin commands registered for language {code} for user {admin}: {}",
+                        describe(&e)
+                    );
+                }
+            }
         }
     }
-    // A language at a time, the default first: whoever reads the menu sooner gets the words
-    // most readers get.
+    // The default language first, each with its admins' lists, so that everyone has a menu
+    // as soon as possible.
     for (lang, code) in langs {
         let mut request = bot.set_my_commands(menu(lang, &public));
         if let Some(code) = code {
