@@ -485,6 +485,11 @@ pub fn refusal_reason(lang: Lang, refusal: &crate::live::Refusal) -> String {
             i18n::fill(lang, "refused_duplicate", &[("file", &isolate(lang, file))])
         }
         Refusal::Io(e) => i18n::fill(lang, "refused_not_saved", &[("error", e)]),
+        // The page readers give their reasons as text; the one readers meet most (a link to
+        // something that is not an article) is known by its words.
+        Refusal::Web(why) if *why == crate::web::extract::NotArticle::NoText.to_string() => {
+            text(lang, "refused_no_text").to_string()
+        }
         Refusal::Invalid(why) | Refusal::Web(why) => why.clone(),
     }
 }
@@ -749,6 +754,7 @@ mod tests {
             Refusal::Duplicate("a.txt".into()),
             Refusal::Io("disk full".into()),
             Refusal::Invalid("no text".into()),
+            Refusal::Web(crate::web::extract::NotArticle::NoText.to_string()),
         ] {
             assert_eq!(refusal_reason(Lang::En, &r), r.to_string());
             assert_ne!(refusal_reason(Lang::Ru, &r), "", "{r:?}");
@@ -768,6 +774,14 @@ mod tests {
         assert_eq!(
             fetch_failed(Lang::Ru, &FetchError::TooLarge),
             "страница больше 5 МиБ"
+        );
+        assert_eq!(
+            not_added(
+                Lang::Ru,
+                &Refusal::Web(crate::web::extract::NotArticle::NoText.to_string())
+            )
+            .render(Format::Plain),
+            "Не добавлено: на странице не найден текст статьи."
         );
         assert_eq!(
             not_added(Lang::Fa, &Refusal::NotText).render(Format::Plain),
