@@ -553,4 +553,45 @@ mod tests {
         assert_eq!(isolate(Lang::Ru, "Iran"), "Iran");
         assert_eq!(isolate(Lang::En, "Iran"), "Iran");
     }
+
+    /// Every key the code names (`text(lang, "key")`, `fill(lang, "key", …)`, `put(…, lang,
+    /// "key", …)`) is in the catalogue: a misspelt key would otherwise only show when its
+    /// message is sent.
+    #[test]
+    fn every_key_the_code_uses_is_in_the_catalogue() {
+        let sources = [
+            include_str!("../answer/replies.rs"),
+            include_str!("../answer/operators.rs"),
+            include_str!("../chat.rs"),
+            include_str!("../telegram/handlers.rs"),
+            include_str!("mod.rs"),
+        ];
+        let mut used = Vec::new();
+        for source in sources {
+            // The code, not its tests (nor this test's own examples).
+            let source = source.split("#[cfg(test)]").next().unwrap_or_default();
+            for (at, _) in source.match_indices("lang,") {
+                let rest = source[at + 5..].trim_start();
+                let Some(literal) = rest.strip_prefix('"') else {
+                    continue;
+                };
+                let key = &literal[..literal.find('"').unwrap_or(0)];
+                if !key.is_empty() && key.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                    used.push(key);
+                }
+            }
+        }
+        assert!(used.len() > 60, "the scan finds the keys: {used:?}");
+        for key in used {
+            assert!(
+                catalogue(Lang::En).contains_key(key),
+                "{key:?} is not in en.toml"
+            );
+        }
+        for noun in ["article", "sentence", "problem", "day", "topic"] {
+            for form in ["one", "few", "many"] {
+                assert!(catalogue(Lang::En).contains_key(&format!("{noun}_{form}")));
+            }
+        }
+    }
 }
