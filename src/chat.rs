@@ -1,28 +1,34 @@
 //! A conversation with the bot in the terminal (`quotebot chat`): questions get the bot's
 //! replies (from [`crate::answer::replies`], as plain text), and the bot's buttons are typed
-//! (`/more` for "More", `/context` for "Context").
+//! (`/more` for "More", `/context` for "Context"), in English, Russian or Persian
+//! (`quotebot chat --lang`).
 
 use crate::answer::Answer;
 use crate::answer::replies;
 use crate::answer::rich::Format;
 use crate::engine::Engine;
+use crate::i18n::{self, Lang};
 
 /// How many further answers "More" shows.
 pub const MORE_ANSWERS: usize = 3;
 
-/// What the chat shows for `/help`.
-pub const HELP: &str =
-    "Ask me anything about the articles and I quote the sentence that answers it.
-/more      the next best quotes for the last question (weaker ones too)
-/context   the sentences around the last quote
-/articles  the articles I know, newest first
-/about     how many articles and sentences I know
-/help      this text
-/quit      leave the chat";
+/// What the chat shows for `/help`, in `lang`.
+#[must_use]
+pub fn help(lang: Lang) -> &'static str {
+    i18n::text(lang, "chat_help")
+}
+
+/// The line an interactive chat starts with: what the bot knows, and how to go on.
+#[must_use]
+pub fn banner(engine: &Engine, lang: Lang) -> String {
+    let about = replies::about_in(lang, &engine.index()).render(Format::Plain);
+    i18n::fill(lang, "chat_banner", &[("about", &about)])
+}
 
 /// One terminal conversation.
 pub struct Session<'a> {
     engine: &'a Engine,
+    lang: Lang,
     question: Option<String>,
     shown: Vec<Answer>,
 }
@@ -37,11 +43,18 @@ pub enum Step {
 }
 
 impl<'a> Session<'a> {
-    /// A new conversation.
+    /// A new conversation, in English.
     #[must_use]
     pub fn new(engine: &'a Engine) -> Session<'a> {
+        Session::in_lang(engine, Lang::En)
+    }
+
+    /// A new conversation in `lang`.
+    #[must_use]
+    pub fn in_lang(engine: &'a Engine, lang: Lang) -> Session<'a> {
         Session {
             engine,
+            lang,
             question: None,
             shown: Vec::new(),
         }
@@ -58,50 +71,56 @@ impl<'a> Session<'a> {
             None => (None, line),
         };
         let index = self.engine.index();
+        let lang = self.lang;
         let reply = match command.as_deref() {
             None if rest.is_empty() => return Step::Reply(String::new()),
             None | Some("ask") => self.answer(rest),
             Some("quit" | "exit" | "q") => return Step::Quit,
-            Some("help") => HELP.to_string(),
-            Some("start") => replies::start(HELP).render(Format::Plain),
+            Some("help") => help(lang).to_string(),
+            Some("start") => replies::start(lang, help(lang)).render(Format::Plain),
             Some("more") => self.more(),
             Some("context") => self.context(),
-            Some("articles") => replies::articles(&index).render(Format::Plain),
-            Some("about") => replies::about(&index).render(Format::Plain),
-            Some(_) => replies::unknown_command().render(Format::Plain),
+            Some("articles") => replies::articles_in(lang, &index).render(Format::Plain),
+            Some("about") => replies::about_in(lang, &index).render(Format::Plain),
+            Some(_) => replies::unknown_command(lang).render(Format::Plain),
         };
         Step::Reply(reply)
     }
 
     fn answer(&mut self, question: &str) -> String {
         if question.is_empty() {
-            return replies::ask_what().render(Format::Plain);
+            return replies::ask_what(self.lang).render(Format::Plain);
         }
         let answers = self
             .engine
             .ask_with(question, 1, self.engine.config().min_score);
         self.question = Some(question.to_string());
         self.shown = answers.clone();
-        replies::answer(&answers).render(Format::Plain)
+        replies::answer_in(self.lang, &answers).render(Format::Plain)
     }
 
     fn more(&mut self) -> String {
         let Some(question) = &self.question else {
-            return "Ask a question first.".into();
+            return i18n::text(self.lang, "ask_first").into();
         };
         let new = self.engine.more(question, &self.shown, MORE_ANSWERS);
         let first = self.shown.len() + 1;
         self.shown.extend(new.iter().cloned());
-        replies::more(&new, first).render(Format::Plain)
+        replies::more_in(self.lang, &new, first).render(Format::Plain)
     }
 
     fn context(&self) -> String {
         let Some(last) = self.shown.last() else {
-            return "Ask a question first.".into();
+            return i18n::text(self.lang, "ask_first").into();
         };
-        replies::context(&self.engine.index(), last.sentence, last.generation)
-            .unwrap_or_else(replies::out_of_date)
-            .render(Format::Plain)
+        replies::context_in(
+            self.lang,
+            &self.engine.index(),
+            last.sentence,
+            last.generation,
+        )
+        .unwrap_or_else(|| replies::out_of_date(self.lang))
+        .render(Format::Plain)
     }
 }
 
@@ -155,7 +174,10 @@ mod tests {
     fn commands() {
         let e = engine();
         let mut s = Session::new(&e);
-        assert_eq!(reply(&mut s, "/help"), HELP);
+        assert_eq!(
+            reply(&mut s, "/help"),
+            "Ask me anything about the articles and I quote the sentence that answers it.\n/more      the next best quotes for the last question (weaker ones too)\n/context   the sentences around the last quote\n/articles  the articles I know, newest first\n/about     how many articles and sentences I know\n/help      this text\n/quit      leave the chat"
+        );
         assert_eq!(
             reply(&mut s, "/articles"),
             "1 article:\n30 September 2024 — Grain"
@@ -169,5 +191,28 @@ mod tests {
         assert!(reply(&mut s, "/ask").contains("/ask What did"));
         assert_eq!(reply(&mut s, "   "), "");
         assert_eq!(s.handle("/quit"), Step::Quit);
+    }
+
+    #[test]
+    fn russian_and_persian_chats() {
+        let e = engine();
+        let mut ru = Session::in_lang(&e, Lang::Ru);
+        assert_eq!(reply(&mut ru, "/more"), "Сначала задайте вопрос.");
+        let first = reply(&mut ru, "grain exports");
+        assert_eq!(
+            first, "«Grain exports grew fast.»\n— Grain, 30 сентября 2024",
+            "the quote as it is, the words around it in Russian"
+        );
+        assert_eq!(
+            reply(&mut ru, "/about"),
+            "В моей базе 1 статья (4 предложения); самая новая — от 30 сентября 2024."
+        );
+        let mut fa = Session::in_lang(&e, Lang::Fa);
+        assert_eq!(
+            reply(&mut fa, "grain exports"),
+            "«\u{2068}Grain exports grew fast.\u{2069}»\n— \u{2068}Grain\u{2069}، ۹ مهر ۱۴۰۳ (30 September 2024)"
+        );
+        assert!(reply(&mut fa, "/help").contains("/quit      بیرون"));
+        assert!(banner(&e, Lang::Fa).starts_with("quotebot: ۱ مقاله با ۴ جمله"));
     }
 }

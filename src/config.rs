@@ -88,6 +88,9 @@ pub struct TelegramConfig {
     pub allowed_chats: Vec<i64>,
     /// Users who may use the admin commands.
     pub admins: Vec<u64>,
+    /// The language the bot speaks: `"auto"` (each user's Telegram language: Russian, Persian,
+    /// or English for everyone else), or `"en"`, `"ru"`, `"fa"` for everyone.
+    pub language: crate::i18n::Language,
 }
 
 /// `[storage]`: the operators' database (what was asked and not found, votes, follows), opened
@@ -258,6 +261,28 @@ mod tests {
         assert_eq!(parse_duration("10s").map(|d| d.as_secs()), Some(10));
         assert_eq!(parse_duration("0s"), None);
         assert_eq!(parse_duration("10"), None);
+    }
+
+    #[test]
+    fn the_language_is_auto_or_one_of_three() {
+        let c = Config::parse(Path::new("c"), "[telegram]\nlanguage = \"fa\"\n").unwrap();
+        assert_eq!(
+            c.telegram.language,
+            crate::i18n::Language::Fixed(crate::i18n::Lang::Fa)
+        );
+        assert_eq!(
+            Config::default().telegram.language,
+            crate::i18n::Language::Auto
+        );
+        let err = Config::parse(Path::new("q.toml"), "[telegram]\nlanguage = \"de\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("q.toml")
+                && err.contains("language")
+                && err.contains("\"auto\", \"en\", \"ru\" or \"fa\", not \"de\""),
+            "{err}"
+        );
     }
 
     #[test]

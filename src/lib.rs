@@ -44,6 +44,7 @@ pub mod date;
 pub mod engine;
 pub mod error;
 pub mod eval;
+pub mod i18n;
 pub mod live;
 pub mod search;
 pub mod storage;

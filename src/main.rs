@@ -55,7 +55,11 @@ enum Command {
         question: Vec<String>,
     },
     /// Chat in the terminal, with the replies the bot gives
-    Chat,
+    Chat {
+        /// The language of the bot's words (quotes stay as the articles have them)
+        #[arg(long, value_name = "LANG", default_value = "en", value_parser = ["en", "ru", "fa"])]
+        lang: String,
+    },
     /// Check every corpus file and list the problems; exit status 1 if a file is unusable
     Check,
     /// Run the Telegram bot (token from TELOXIDE_TOKEN; TELOXIDE_API_URL for another Bot API
@@ -197,9 +201,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             ask(&engine, top, min_score, json, &question)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Chat => {
+        Command::Chat { lang } => {
             let engine = load(&corpus_dir, &config)?;
-            chat(&engine)?;
+            chat(
+                &engine,
+                quotebot::i18n::Lang::parse(&lang).unwrap_or_default(),
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check => check(&corpus_dir),
@@ -603,18 +610,13 @@ fn ask(engine: &Engine, top: usize, min_score: f32, json: bool, words: &[String]
     Ok(())
 }
 
-fn chat(engine: &Engine) -> Result<()> {
+fn chat(engine: &Engine, lang: quotebot::i18n::Lang) -> Result<()> {
     let interactive = io::stdin().is_terminal();
-    let mut session = Session::new(engine);
+    let mut session = Session::in_lang(engine, lang);
     let stdout = io::stdout();
     let mut out = stdout.lock();
     if interactive {
-        writeln!(
-            out,
-            "quotebot: {} Ask a question, or /help.",
-            quotebot::answer::replies::about(&engine.index())
-                .render(quotebot::answer::rich::Format::Plain)
-        )?;
+        writeln!(out, "{}", quotebot::chat::banner(engine, lang))?;
     }
     let stdin = io::stdin();
     let mut input = stdin.lock();

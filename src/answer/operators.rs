@@ -1,59 +1,62 @@
 //! Everything the bot says about what it remembers: votes, what was not found, follows and
-//! their alerts, the counts for admins. Kept together so that they can be translated as one
-//! (the bot speaks English only for now); like [`super::replies`], built as [`Rich`] text.
+//! their alerts, the counts for admins. Kept together so that they are translated as one; like
+//! [`super::replies`], built as [`Rich`] text in the reader's language (an alert in the
+//! language of whoever followed the topic).
 
-use super::replies::{citation, plural};
-use super::rich::{Rich, TELEGRAM_LIMIT};
+use super::replies::{citation, put, say};
+use super::rich::{Rich, Style, TELEGRAM_LIMIT};
 use crate::date::Date;
+use crate::i18n::{self, FSI, Lang, PDI, count, isolate, number, text};
 use crate::storage::db::{Followed, MAX_FOLLOWS, Unanswered, Votes};
 
-/// The label of the 👍 button.
+/// The label of the 👍 button (the same in every language).
 pub const VOTE_UP: &str = "👍";
 /// The label of the 👎 button.
 pub const VOTE_DOWN: &str = "👎";
 
 /// The toast after a vote: `changed` when it replaced the person's other vote.
 #[must_use]
-pub fn voted(up: bool, changed: bool) -> &'static str {
-    match (up, changed) {
-        (true, false) => "Thanks! Glad it helped.",
-        (false, false) => "Thanks — noted, so the articles can get better.",
-        (true, true) => "Changed to 👍.",
-        (false, true) => "Changed to 👎.",
-    }
+pub fn voted(lang: Lang, up: bool, changed: bool) -> &'static str {
+    let key = match (up, changed) {
+        (true, false) => "voted_up",
+        (false, false) => "voted_down",
+        (true, true) => "vote_changed_up",
+        (false, true) => "vote_changed_down",
+    };
+    text(lang, key)
 }
 
 /// The toast when the answer voted on is no longer known (neither kept nor in the articles as
 /// they are now): the vote is not counted.
 #[must_use]
-pub fn vote_unknown() -> &'static str {
-    "Sorry, this answer is no longer known, so the vote was not counted."
+pub fn vote_unknown(lang: Lang) -> &'static str {
+    text(lang, "vote_unknown")
 }
 
 /// The toast when the vote could not be saved.
 #[must_use]
-pub fn vote_not_saved() -> &'static str {
-    "Sorry, I could not save that vote just now."
+pub fn vote_not_saved(lang: Lang) -> &'static str {
+    text(lang, "vote_not_saved")
 }
 
 /// `/unanswered`: the most asked questions that found nothing (or got 👎), with counts.
 #[must_use]
-pub fn unanswered(list: &[Unanswered], days: u32) -> Rich {
+pub fn unanswered(lang: Lang, list: &[Unanswered], days: u32) -> Rich {
     let mut r = Rich::new();
+    let days = count(lang, days as usize, "day");
     if list.is_empty() {
-        r.text(format!(
-            "Nothing went unanswered in the last {}.",
-            plural(days as usize, "day")
-        ));
+        r.text(i18n::fill(lang, "unanswered_none", &[("days", &days)]));
         return r;
     }
-    r.bold(format!(
-        "Asked and not found (or 👎) in the last {}, most asked first:",
-        plural(days as usize, "day")
-    ));
+    r.bold(i18n::fill(lang, "unanswered_heading", &[("days", &days)]));
     for (i, u) in list.iter().enumerate() {
         let question: String = u.question.chars().take(150).collect();
-        r.text(format!("\n{}. {question} — {}×", i + 1, u.count));
+        r.text(format!(
+            "\n{}. {} — {}×",
+            number(lang, i + 1),
+            isolate(lang, &question),
+            number(lang, u.count)
+        ));
     }
     r.truncate(TELEGRAM_LIMIT);
     r
@@ -61,43 +64,49 @@ pub fn unanswered(list: &[Unanswered], days: u32) -> Rich {
 
 /// What the admins' `/about` adds: questions in the last 24 hours and 7 days, and the votes.
 #[must_use]
-pub fn about_counts(day: (u64, u64), week: (u64, u64), votes: Votes) -> Rich {
+pub fn about_counts(lang: Lang, day: (u64, u64), week: (u64, u64), votes: Votes) -> Rich {
+    let n = |v: u64| number(lang, v);
     let mut r = Rich::new();
-    r.text(format!(
-        "\n\nFor admins: in the last 24 hours {} answered and {} not found; in the last 7 days {} answered and {} not found. Votes kept: {} 👍, {} 👎.",
-        day.0, day.1, week.0, week.1, votes.up, votes.down
+    r.text("\n\n");
+    r.text(i18n::fill(
+        lang,
+        "about_counts",
+        &[
+            ("day_answered", &n(day.0)),
+            ("day_not_found", &n(day.1)),
+            ("week_answered", &n(week.0)),
+            ("week_not_found", &n(week.1)),
+            ("up", &n(votes.up)),
+            ("down", &n(votes.down)),
+        ],
     ));
     r
 }
 
 /// `/follow` with no topic.
 #[must_use]
-pub fn follow_what() -> Rich {
+pub fn follow_what(lang: Lang) -> Rich {
     let mut r = Rich::new();
-    r.text("Give a topic after /follow, for example: ");
-    r.italic("/follow grain exports");
-    r.text(". When a new article answers it, I'll send you the quote.");
+    r.text(text(lang, "follow_what"));
+    r.italic(text(lang, "follow_example"));
+    r.text(text(lang, "follow_what_after"));
     r
 }
 
 /// What `/follow TOPIC` did.
 #[must_use]
-pub fn followed(topic: &str, outcome: &Followed) -> Rich {
+pub fn followed(lang: Lang, topic: &str, outcome: &Followed) -> Rich {
     let mut r = Rich::new();
+    let topic = isolate(lang, topic);
+    let args = [("topic", topic.as_ref(), Style::Bold)];
     match outcome {
-        Followed::Added(_) => {
-            r.text("Following “");
-            r.bold(topic);
-            r.text("”. When a new article answers it, I'll send the quote here. /following lists your topics.");
-        }
-        Followed::Already => {
-            r.text("Already following “");
-            r.bold(topic);
-            r.text("”.");
-        }
+        Followed::Added(_) => put(&mut r, lang, "followed", Style::Normal, &args),
+        Followed::Already => put(&mut r, lang, "followed_already", Style::Normal, &args),
         Followed::Full => {
-            r.text(format!(
-                "A chat can follow at most {MAX_FOLLOWS} topics: /following lists them, /unfollow N stops one."
+            r.text(i18n::fill(
+                lang,
+                "followed_full",
+                &[("n", &number(lang, MAX_FOLLOWS))],
             ));
         }
     }
@@ -107,34 +116,44 @@ pub fn followed(topic: &str, outcome: &Followed) -> Rich {
 
 /// `/following`: the topics, numbered.
 #[must_use]
-pub fn following(topics: &[String]) -> Rich {
+pub fn following(lang: Lang, topics: &[String]) -> Rich {
     let mut r = Rich::new();
     if topics.is_empty() {
-        r.text("This chat follows no topics. Start with /follow, e.g. ");
-        r.italic("/follow grain exports");
+        r.text(text(lang, "following_none"));
+        r.italic(text(lang, "follow_example"));
         return r;
     }
-    r.bold(format!("Following {}:", plural(topics.len(), "topic")));
+    r.bold(i18n::fill(
+        lang,
+        "following_heading",
+        &[("topics", &count(lang, topics.len(), "topic"))],
+    ));
     for (i, t) in topics.iter().enumerate() {
-        r.text(format!("\n{}. {t}", i + 1));
+        r.text(format!("\n{}. {}", number(lang, i + 1), isolate(lang, t)));
     }
-    r.text("\n/unfollow N stops one.");
+    r.text("\n");
+    r.text(text(lang, "following_how_to_stop"));
     r.truncate(TELEGRAM_LIMIT);
     r
 }
 
 /// What `/unfollow N` did.
 #[must_use]
-pub fn unfollowed(topic: Option<&str>) -> Rich {
+pub fn unfollowed(lang: Lang, topic: Option<&str>) -> Rich {
     let mut r = Rich::new();
     match topic {
         Some(t) => {
-            r.text("Stopped following “");
-            r.bold(t);
-            r.text("”.");
+            let t = isolate(lang, t);
+            put(
+                &mut r,
+                lang,
+                "unfollowed",
+                Style::Normal,
+                &[("topic", &t, Style::Bold)],
+            );
         }
         None => {
-            r.text("Give the number of a topic from /following, e.g. /unfollow 1.");
+            r.text(text(lang, "unfollow_what"));
         }
     }
     r
@@ -142,40 +161,58 @@ pub fn unfollowed(topic: Option<&str>) -> Rich {
 
 /// In a group, following is for its admins.
 #[must_use]
-pub fn follow_admins_only() -> Rich {
-    Rich::plain("In a group, only its admins can change what it follows.")
+pub fn follow_admins_only(lang: Lang) -> Rich {
+    say(lang, "follow_admins_only")
 }
 
 /// When Telegram could not say whether the sender is an admin of the group.
 #[must_use]
-pub fn admin_check_failed() -> Rich {
-    Rich::plain(
-        "Sorry, I could not check that you are an admin of this group just now. Please try again.",
-    )
+pub fn admin_check_failed(lang: Lang) -> Rich {
+    say(lang, "admin_check_failed")
 }
 
 /// When the database could not be read or written.
 #[must_use]
-pub fn storage_failed() -> Rich {
-    Rich::plain("Sorry, I could not reach my records just now. Please try again later.")
+pub fn storage_failed(lang: Lang) -> Rich {
+    say(lang, "storage_failed")
 }
 
 /// When the bot runs without a database (only in tests and embedded uses).
 #[must_use]
-pub fn no_storage() -> Rich {
-    Rich::plain("I keep no records here.")
+pub fn no_storage(lang: Lang) -> Rich {
+    say(lang, "no_storage")
 }
 
-/// An alert: a new article answers a followed topic.
+/// An alert: a new article answers a followed topic. In Persian the quote is an isolate,
+/// closed again when the quote is cut.
 #[must_use]
-pub fn alert(topic: &str, quote: &str, title: &str, date: Option<Date>) -> Rich {
+pub fn alert(lang: Lang, topic: &str, quote: &str, title: &str, date: Option<Date>) -> Rich {
+    let quote = if lang.is_rtl() {
+        format!("{FSI}{quote}{PDI}")
+    } else {
+        quote.to_string()
+    };
     let mut r = Rich::new();
-    r.text("New in the articles: “");
-    r.text(quote);
-    r.text("”");
-    r.truncate(TELEGRAM_LIMIT - 400);
-    r.text(format!("\n— {}", citation(title, date)));
-    r.italic(format!("\nBecause you follow “{}”.", short(topic)));
+    put(
+        &mut r,
+        lang,
+        "alert",
+        Style::Normal,
+        &[("quote", &quote, Style::Normal)],
+    );
+    let limit = TELEGRAM_LIMIT - 400;
+    if lang.is_rtl() && r.visible_len() > limit {
+        r.truncate(limit - 1);
+        r.text(PDI.to_string());
+    } else {
+        r.truncate(limit);
+    }
+    r.text(format!("\n— {}", citation(lang, title, date)));
+    let topic = isolate(lang, &short(topic)).into_owned();
+    r.italic(format!(
+        "\n{}",
+        i18n::fill(lang, "alert_because", &[("topic", &topic)])
+    ));
     r
 }
 
@@ -191,6 +228,7 @@ mod tests {
     #[test]
     fn an_alert_has_the_quote_the_citation_and_the_topic() {
         let r = alert(
+            Lang::En,
             "grain <exports>",
             "Iran can become a grain hub.",
             "Iran & Russia",
@@ -201,18 +239,19 @@ mod tests {
             "New in the articles: “Iran can become a grain hub.”\n— Iran & Russia, 30 September 2024\nBecause you follow “grain <exports>”."
         );
         assert!(r.render(Format::Html).contains("grain &lt;exports&gt;"));
-        let long = alert("t", &"word ".repeat(3000), "T", None);
+        let long = alert(Lang::En, "t", &"word ".repeat(3000), "T", None);
         assert!(long.visible_len() <= TELEGRAM_LIMIT);
     }
 
     #[test]
     fn lists_are_numbered() {
-        let r = following(&["grain".into(), "tin".into()]);
+        let r = following(Lang::En, &["grain".into(), "tin".into()]);
         assert_eq!(
             r.render(Format::Plain),
             "Following 2 topics:\n1. grain\n2. tin\n/unfollow N stops one."
         );
         let u = unanswered(
+            Lang::En,
             &[Unanswered {
                 question: "capital of france".into(),
                 count: 3,
@@ -226,6 +265,36 @@ mod tests {
                 .ends_with("\n1. capital of france — 3×"),
             "{}",
             u.render(Format::Plain)
+        );
+    }
+
+    /// A Persian alert: the words in Persian, the English quote and title kept whole in
+    /// isolates, the date in both calendars; long quotes still fit, with the isolate closed.
+    #[test]
+    fn a_persian_alert_isolates_the_quote_and_title() {
+        let r = alert(
+            Lang::Fa,
+            "grain",
+            "Iran can become a grain hub.",
+            "Iran & Russia",
+            Date::new(2024, 9, 30),
+        );
+        assert_eq!(
+            r.render(Format::Plain),
+            "تازه در مقاله‌ها: «\u{2068}Iran can become a grain hub.\u{2069}»\n— \u{2068}Iran & Russia\u{2069}، ۹ مهر ۱۴۰۳ (30 September 2024)\nچون «\u{2068}grain\u{2069}» را دنبال می‌کنید."
+        );
+        let long = alert(Lang::Fa, "t", &"word ".repeat(3000), "T", None);
+        let plain = long.render(Format::Plain);
+        assert!(long.visible_len() <= TELEGRAM_LIMIT);
+        assert_eq!(
+            plain.matches(FSI).count(),
+            plain.matches(PDI).count(),
+            "{plain}"
+        );
+        let ru = following(Lang::Ru, &["зерно".into(), "олово".into()]);
+        assert_eq!(
+            ru.render(Format::Plain),
+            "Подписки — 2 темы:\n1. зерно\n2. олово\n/unfollow N — отписаться от одной."
         );
     }
 }

@@ -80,6 +80,11 @@ const MIGRATIONS: &[&str] = &[
         seen_at INTEGER NOT NULL
     ) WITHOUT ROWID;
     ",
+    // 2: the language a topic's alerts are written in (that of whoever followed it); follows
+    // made before languages are English, as everything was then.
+    "
+    ALTER TABLE follows ADD COLUMN lang TEXT NOT NULL DEFAULT 'en';
+    ",
 ];
 
 /// The schema version this build writes.
@@ -522,23 +527,40 @@ pub fn normalize_topic(topic: &str) -> String {
     words.join(" ").chars().take(100).collect()
 }
 
-/// `chat` follows `topic` from `now_ms` (Unix milliseconds) on.
+/// `chat` follows `topic` from `now_ms` (Unix milliseconds) on, its alerts in English.
 pub fn follow(
     conn: &Connection,
     now_ms: i64,
     chat: i64,
     topic: &str,
 ) -> rusqlite::Result<Followed> {
+    follow_in(conn, now_ms, chat, topic, "en")
+}
+
+/// `chat` follows `topic` from `now_ms` (Unix milliseconds) on, its alerts in language `lang`
+/// (a code such as `ru`). Following a topic again changes its language to `lang`: the chat's
+/// latest word on it.
+pub fn follow_in(
+    conn: &Connection,
+    now_ms: i64,
+    chat: i64,
+    topic: &str,
+    lang: &str,
+) -> rusqlite::Result<Followed> {
     let topics = following(conn, chat)?;
-    if topics.iter().any(|t| t.eq_ignore_ascii_case(topic)) {
+    if let Some(same) = topics.iter().find(|t| t.eq_ignore_ascii_case(topic)) {
+        conn.execute(
+            "UPDATE follows SET lang = ?3 WHERE chat = ?1 AND topic = ?2",
+            params![chat, same, lang],
+        )?;
         return Ok(Followed::Already);
     }
     if topics.len() >= MAX_FOLLOWS {
         return Ok(Followed::Full);
     }
     conn.execute(
-        "INSERT INTO follows (chat, topic, created_ms) VALUES (?1, ?2, ?3)",
-        params![chat, topic, now_ms],
+        "INSERT INTO follows (chat, topic, created_ms, lang) VALUES (?1, ?2, ?3, ?4)",
+        params![chat, topic, now_ms, lang],
     )?;
     Ok(Followed::Added(topics.len() + 1))
 }
@@ -574,17 +596,20 @@ pub struct Follow {
     pub topic: String,
     /// When it was followed (Unix milliseconds): articles first seen before are not news.
     pub created_ms: i64,
+    /// The language of its alerts (`en`, `ru`, `fa`).
+    pub lang: String,
 }
 
 /// Every follow.
 pub fn all_follows(conn: &Connection) -> rusqlite::Result<Vec<Follow>> {
     let mut stmt =
-        conn.prepare_cached("SELECT chat, topic, created_ms FROM follows ORDER BY id")?;
+        conn.prepare_cached("SELECT chat, topic, created_ms, lang FROM follows ORDER BY id")?;
     let rows = stmt.query_map([], |r| {
         Ok(Follow {
             chat: r.get(0)?,
             topic: r.get(1)?,
             created_ms: r.get(2)?,
+            lang: r.get(3)?,
         })
     })?;
     rows.collect()
@@ -702,6 +727,47 @@ mod tests {
         c.pragma_update(None, "user_version", 99).unwrap();
         let err = migrate(&mut c).unwrap_err();
         assert!(err.contains("newer quotebot"), "{err}");
+    }
+
+    /// A database of schema 1 (before languages) keeps its follows, in English, and gets the
+    /// language column; follows made after it keep the follower's language.
+    #[test]
+    fn version_1_follows_become_english_ones() {
+        let mut c = Connection::open_in_memory().unwrap();
+        c.execute_batch(MIGRATIONS[0]).unwrap();
+        c.pragma_update(None, "user_version", 1).unwrap();
+        c.execute(
+            "INSERT INTO follows (chat, topic, created_ms) VALUES (5, 'grain', 1)",
+            [],
+        )
+        .unwrap();
+        migrate(&mut c).unwrap();
+        let v: i64 = c
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 2);
+        assert_eq!(schema_version(), 2);
+        follow_in(&c, 2, 5, "зерно", "ru").unwrap();
+        follow_in(&c, 3, 6, "grain", "fa").unwrap();
+        let langs: Vec<(i64, String, String)> = all_follows(&c)
+            .unwrap()
+            .into_iter()
+            .map(|f| (f.chat, f.topic, f.lang))
+            .collect();
+        assert_eq!(
+            langs,
+            [
+                (5, "grain".into(), "en".into()),
+                (5, "зерно".into(), "ru".into()),
+                (6, "grain".into(), "fa".into()),
+            ]
+        );
+        // Following again: the latest language wins.
+        assert_eq!(
+            follow_in(&c, 4, 5, "Grain", "fa").unwrap(),
+            Followed::Already
+        );
+        assert_eq!(all_follows(&c).unwrap()[0].lang, "fa");
     }
 
     #[test]
@@ -897,7 +963,8 @@ mod tests {
             [Follow {
                 chat: 1,
                 topic: "tin".into(),
-                created_ms: NOW + 7
+                created_ms: NOW + 7,
+                lang: "en".into(),
             }]
         );
         assert!(claim_alert(&c, NOW, 1, "t", "q").unwrap());

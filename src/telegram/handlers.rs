@@ -34,6 +34,7 @@ use crate::answer::replies;
 use crate::answer::rich::{Format, Rich};
 use crate::config::TelegramConfig;
 use crate::engine::Engine;
+use crate::i18n::{self, Lang};
 use crate::live::{self, Library};
 use teloxide::net::Download;
 
@@ -65,8 +66,9 @@ pub const MORE_ANSWERS: usize = 3;
 /// Quotes offered in inline mode.
 pub const INLINE_ANSWERS: usize = 5;
 
-/// I answer questions about news articles with the sentence that answers them, quoted, with its
-/// article and date. Send me a question, or use these commands:
+/// The commands everyone has. What users read about them (in `/help` and in Telegram's command
+/// menu) is in the catalogues, `command_<name>`, in their language; the doc comments here are
+/// for the code's readers.
 #[derive(BotCommands, Clone, Debug, PartialEq)]
 #[command(rename_rule = "lowercase")]
 pub enum Command {
@@ -82,7 +84,7 @@ pub enum Command {
     About,
 }
 
-/// Commands for the bot's admins:
+/// Commands for the bot's admins (described to users by the catalogues, as [`Command`]).
 #[derive(BotCommands, Clone, Debug, PartialEq)]
 #[command(rename_rule = "lowercase")]
 pub enum AdminCommand {
@@ -115,23 +117,40 @@ impl Shared {
         user.is_some_and(|u| self.config.admins.contains(&u.id.0))
     }
 
-    /// The `/help` text for `user`: the admin commands too for admins.
-    fn commands_for(&self, user: Option<&teloxide::types::User>) -> String {
-        let mut text = Command::descriptions().to_string();
-        if self.storage.is_some() {
-            text.push_str("\n\n");
-            text.push_str(&ops::FollowCommand::descriptions().to_string());
-        }
-        if self.is_admin(user) {
-            text.push_str("\n\n");
-            text.push_str(&AdminCommand::descriptions().to_string());
-            if self.storage.is_some() {
-                text.push_str("\n\n");
-                text.push_str(&ops::RecordsCommand::descriptions().to_string());
-            }
-        }
-        text
+    /// The language `user` is answered in: theirs, or the one the config sets for everyone.
+    pub(crate) fn lang(&self, user: Option<&teloxide::types::User>) -> Lang {
+        self.config
+            .language
+            .for_user(user.and_then(|u| u.language_code.as_deref()))
     }
+
+    /// The `/help` text for `user`, in `lang`: the admin commands too for admins.
+    fn commands_for(&self, lang: Lang, user: Option<&teloxide::types::User>) -> String {
+        replies::commands(
+            lang,
+            &command_groups(self.storage.is_some(), self.is_admin(user)),
+        )
+    }
+}
+
+/// The commands someone sees, as (catalogue key of the heading, names): the public ones, those
+/// for following topics when there are records to keep them in, and for `admins` theirs.
+#[must_use]
+pub fn command_groups(stored: bool, admins: bool) -> Vec<(&'static str, Vec<String>)> {
+    fn names<C: BotCommands>() -> Vec<String> {
+        C::bot_commands().into_iter().map(|c| c.command).collect()
+    }
+    let mut groups = vec![("commands_public", names::<Command>())];
+    if stored {
+        groups.push(("commands_follow", names::<ops::FollowCommand>()));
+    }
+    if admins {
+        groups.push(("commands_admin", names::<AdminCommand>()));
+        if stored {
+            groups.push(("commands_records", names::<ops::RecordsCommand>()));
+        }
+    }
+    groups
 }
 
 /// A question found in a message.
@@ -181,7 +200,10 @@ async fn apologize(deps: &DependencyMap, panic: &str) {
     let (Some(bot), Some(me)) = (deps.try_get::<Tg>(), deps.try_get::<Me>()) else {
         return;
     };
-    let sorry = replies::went_wrong();
+    let lang = deps
+        .try_get::<Arc<Shared>>()
+        .map_or(Lang::En, |shared| shared.lang(update.from()));
+    let sorry = replies::went_wrong(lang);
     let sent = match &update.kind {
         UpdateKind::Message(m) | UpdateKind::EditedMessage(m) if addressed(m, &me) => {
             reply(&bot, m, &sorry, None).await.map(drop)
@@ -313,32 +335,34 @@ fn question_for_me(msg: Message, me: Me) -> Option<Asked> {
     (!q.is_empty()).then_some(Asked(q))
 }
 
-async fn refuse(bot: Tg, msg: Message) -> HandlerResult {
+async fn refuse(bot: Tg, msg: Message, shared: Arc<Shared>) -> HandlerResult {
     log::info!("refused chat {}", msg.chat.id);
-    reply(&bot, &msg, &replies::refusal(), None).await?;
+    let lang = shared.lang(msg.from.as_ref());
+    reply(&bot, &msg, &replies::refusal(lang), None).await?;
     Ok(())
 }
 
 async fn on_command(bot: Tg, msg: Message, cmd: Command, shared: Arc<Shared>) -> HandlerResult {
-    let commands = shared.commands_for(msg.from.as_ref());
+    let lang = shared.lang(msg.from.as_ref());
+    let commands = shared.commands_for(lang, msg.from.as_ref());
     match cmd {
-        Command::Start => reply(&bot, &msg, &replies::start(&commands), None).await?,
+        Command::Start => reply(&bot, &msg, &replies::start(lang, &commands), None).await?,
         Command::Help => reply(&bot, &msg, &replies::help(&commands), None).await?,
         Command::Ask(q) if q.trim().is_empty() => {
-            reply(&bot, &msg, &replies::ask_what(), None).await?
+            reply(&bot, &msg, &replies::ask_what(lang), None).await?
         }
         Command::Ask(q) => return answer(&bot, &msg, q.trim(), &shared).await,
         Command::Articles => {
             let index = shared.engine().index();
-            let (text, pages) = replies::articles_page(&index, 0);
-            reply(&bot, &msg, &text, page_keyboard(0, pages)).await?
+            let (text, pages) = replies::articles_page_in(lang, &index, 0);
+            reply(&bot, &msg, &text, page_keyboard(lang, 0, pages)).await?
         }
         Command::About => {
             let index = shared.engine().index();
-            let mut text = replies::about_live(&index, shared.library.last_reload());
+            let mut text = replies::about_live(lang, &index, shared.library.last_reload());
             drop(index);
             if shared.is_admin(msg.from.as_ref())
-                && let Some(counts) = ops::about_counts(&shared).await
+                && let Some(counts) = ops::about_counts(&shared, lang).await
             {
                 text.append(counts);
             }
@@ -349,18 +373,24 @@ async fn on_command(bot: Tg, msg: Message, cmd: Command, shared: Arc<Shared>) ->
 }
 
 /// "‹ Newer" and "Older ›" under a page of `/articles`, when there is more than one.
-fn page_keyboard(page: u32, pages: u32) -> Option<InlineKeyboardMarkup> {
+fn page_keyboard(lang: Lang, page: u32, pages: u32) -> Option<InlineKeyboardMarkup> {
     if pages <= 1 {
         return None;
     }
     let mut row = Vec::new();
     if page > 0 {
         let data = Button::Page { page: page - 1 }.encode().expect("short");
-        row.push(InlineKeyboardButton::callback("‹ Newer", data));
+        row.push(InlineKeyboardButton::callback(
+            i18n::text(lang, "button_newer"),
+            data,
+        ));
     }
     if page + 1 < pages {
         let data = Button::Page { page: page + 1 }.encode().expect("short");
-        row.push(InlineKeyboardButton::callback("Older ›", data));
+        row.push(InlineKeyboardButton::callback(
+            i18n::text(lang, "button_older"),
+            data,
+        ));
     }
     Some(InlineKeyboardMarkup::new([row]))
 }
@@ -371,16 +401,17 @@ async fn on_admin_command(
     cmd: AdminCommand,
     shared: Arc<Shared>,
 ) -> HandlerResult {
+    let lang = shared.lang(msg.from.as_ref());
     if !shared.is_admin(msg.from.as_ref()) {
-        reply(&bot, &msg, &replies::admins_only(), None).await?;
+        reply(&bot, &msg, &replies::admins_only(lang), None).await?;
         return Ok(());
     }
     match cmd {
         AdminCommand::Add(link) => {
             if !msg.chat.is_private() {
-                reply(&bot, &msg, &replies::add_in_private(), None).await?;
+                reply(&bot, &msg, &replies::add_in_private(lang), None).await?;
             } else if link.trim().is_empty() {
-                reply(&bot, &msg, &replies::add_usage(), None).await?;
+                reply(&bot, &msg, &replies::add_usage(lang), None).await?;
             } else {
                 return on_link(bot, msg, Link(link.trim().to_string()), shared).await;
             }
@@ -391,11 +422,11 @@ async fn on_admin_command(
             let text = match result {
                 Ok(report) => {
                     log::info!("reloaded by an admin: {report}");
-                    replies::reloaded(&report)
+                    replies::reloaded(lang, &report)
                 }
                 Err(e) => {
                     log::error!("a reload asked for by an admin failed: {e}");
-                    replies::reload_failed()
+                    replies::reload_failed(lang)
                 }
             };
             reply(&bot, &msg, &text, None).await?;
@@ -410,8 +441,9 @@ async fn on_document(bot: Tg, msg: Message, shared: Arc<Shared>) -> HandlerResul
     let Some(doc) = msg.document() else {
         return Ok(());
     };
+    let lang = shared.lang(msg.from.as_ref());
     if !shared.is_admin(msg.from.as_ref()) {
-        reply(&bot, &msg, &replies::uploads_admins_only(), None).await?;
+        reply(&bot, &msg, &replies::uploads_admins_only(lang), None).await?;
         return Ok(());
     }
     let name = doc.file_name.clone().unwrap_or_else(|| "upload.txt".into());
@@ -420,7 +452,7 @@ async fn on_document(bot: Tg, msg: Message, shared: Arc<Shared>) -> HandlerResul
     }
     // Refused on its name or size alone: not downloaded.
     if let Err(refusal) = live::check_upload(&name, doc.file.size as usize) {
-        reply(&bot, &msg, &replies::not_added(&refusal), None).await?;
+        reply(&bot, &msg, &replies::not_added(lang, &refusal), None).await?;
         return Ok(());
     }
     let file = retry::send(bot.get_file(doc.file.id.clone())).await?;
@@ -431,9 +463,9 @@ async fn on_document(bot: Tg, msg: Message, shared: Arc<Shared>) -> HandlerResul
     let text = match &outcome {
         Ok(added) => {
             log::info!("an admin added {}", added.saved_as);
-            replies::added(added)
+            replies::added(lang, added)
         }
-        Err(refusal) => replies::not_added(refusal),
+        Err(refusal) => replies::not_added(lang, refusal),
     };
     reply(&bot, &msg, &text, None).await?;
     Ok(())
@@ -454,6 +486,7 @@ fn admin_link(msg: Message, shared: Arc<Shared>) -> Option<Link> {
 /// Fetches an admin's link and adds the article; replies with its title, date and
 /// sentences, or why it was refused.
 async fn on_link(bot: Tg, msg: Message, link: Link, shared: Arc<Shared>) -> HandlerResult {
+    let lang = shared.lang(msg.from.as_ref());
     let library = Arc::clone(&shared.library);
     let outcome = match library.fetcher() {
         Ok(fetcher) => match fetcher.get(&link.0, crate::web::Want::Page).await {
@@ -463,18 +496,18 @@ async fn on_link(bot: Tg, msg: Message, link: Link, shared: Arc<Shared>) -> Hand
                 blocking(move || library.add_page(&page, &live::AddOptions::default(), None))
                     .await?
             }
-            Err(e) => Err(live::Refusal::Web(e.to_string())),
+            Err(e) => Err(live::Refusal::Web(replies::fetch_failed(lang, &e))),
         },
         Err(e) => Err(e),
     };
     let text = match &outcome {
         Ok(added) => {
             log::info!("an admin added {} from a link", added.added.saved_as);
-            replies::web_added(added)
+            replies::web_added(lang, added)
         }
         Err(refusal) => {
             log::info!("a link from an admin was not added: {refusal}");
-            replies::not_added(refusal)
+            replies::not_added(lang, refusal)
         }
     };
     reply(&bot, &msg, &text, None).await?;
@@ -488,9 +521,16 @@ async fn on_html_document(
     doc: &teloxide::types::Document,
     shared: &Shared,
 ) -> HandlerResult {
+    let lang = shared.lang(msg.from.as_ref());
     if doc.file.size as usize > crate::web::fetch::MAX_BYTES {
-        let refusal = live::Refusal::Web(crate::web::FetchError::TooLarge.to_string());
-        reply(bot, msg, &replies::not_added(&refusal), None).await?;
+        let why = replies::fetch_failed(lang, &crate::web::FetchError::TooLarge);
+        reply(
+            bot,
+            msg,
+            &replies::not_added(lang, &live::Refusal::Web(why)),
+            None,
+        )
+        .await?;
         return Ok(());
     }
     let file = retry::send(bot.get_file(doc.file.id.clone())).await?;
@@ -499,7 +539,7 @@ async fn on_html_document(
     let library = Arc::clone(&shared.library);
     let outcome = blocking(move || {
         if crate::web::looks_binary(&bytes) || bytes.len() > crate::web::fetch::MAX_BYTES {
-            return Err(live::Refusal::Web("it is not a web page".into()));
+            return Err(live::Refusal::Web(replies::not_a_page(lang)));
         }
         library.add_page(
             &crate::web::Page::saved(&bytes),
@@ -511,9 +551,9 @@ async fn on_html_document(
     let text = match &outcome {
         Ok(added) => {
             log::info!("an admin added {} from a saved page", added.added.saved_as);
-            replies::web_added(added)
+            replies::web_added(lang, added)
         }
-        Err(refusal) => replies::not_added(refusal),
+        Err(refusal) => replies::not_added(lang, refusal),
     };
     reply(bot, msg, &text, None).await?;
     Ok(())
@@ -536,11 +576,12 @@ async fn on_question(bot: Tg, msg: Message, asked: Asked, shared: Arc<Shared>) -
 }
 
 /// Anything else in a private chat: an unknown command, or not text at all.
-async fn on_other(bot: Tg, msg: Message) -> HandlerResult {
+async fn on_other(bot: Tg, msg: Message, shared: Arc<Shared>) -> HandlerResult {
+    let lang = shared.lang(msg.from.as_ref());
     let text = if msg.text().is_some_and(|t| t.starts_with('/')) {
-        replies::unknown_command()
+        replies::unknown_command(lang)
     } else {
-        replies::not_text()
+        replies::not_text(lang)
     };
     reply(&bot, &msg, &text, None).await?;
     Ok(())
@@ -549,12 +590,13 @@ async fn on_other(bot: Tg, msg: Message) -> HandlerResult {
 /// Answers a question with the best quote, and buttons for more quotes and the context.
 async fn answer(bot: &Tg, msg: &Message, question: &str, shared: &Shared) -> HandlerResult {
     let start = Instant::now();
+    let lang = shared.lang(msg.from.as_ref());
     let engine = shared.engine();
     let answers = engine.ask_with(question, 1, engine.config().min_score);
     let keyboard = answers
         .first()
-        .map(|a| ops::with_votes(shared, keyboard(a, 1, None), a));
-    let text = replies::answer(&answers);
+        .map(|a| ops::with_votes(shared, keyboard(lang, a, 1, None), a));
+    let text = replies::answer_in(lang, &answers);
     // Queued before the reply goes out, so that whatever follows the reply sees it.
     ops::record_answer(shared, msg, question, &answers);
     reply(bot, msg, &text, keyboard).await?;
@@ -573,7 +615,12 @@ async fn answer(bot: &Tg, msg: &Message, question: &str, shared: &Shared) -> Han
 /// "More" and "Context" under an answer (the last one shown), both of the index generation
 /// the answer came from, whatever was loaded since. `question` rides in "More" for inline
 /// messages; "More" stops at [`MAX_SHOWN`].
-fn keyboard(answer: &Answer, shown: usize, question: Option<&str>) -> InlineKeyboardMarkup {
+fn keyboard(
+    lang: Lang,
+    answer: &Answer,
+    shown: usize,
+    question: Option<&str>,
+) -> InlineKeyboardMarkup {
     let mut row = Vec::new();
     let generation = answer.generation;
     let more = Button::More {
@@ -582,14 +629,20 @@ fn keyboard(answer: &Answer, shown: usize, question: Option<&str>) -> InlineKeyb
         question: question.map(str::to_string),
     };
     if let Some(data) = more.encode().filter(|_| shown < MAX_SHOWN as usize) {
-        row.push(InlineKeyboardButton::callback("More", data));
+        row.push(InlineKeyboardButton::callback(
+            i18n::text(lang, "button_more"),
+            data,
+        ));
     }
     let context = Button::Context {
         generation,
         sentence: answer.sentence,
     };
     if let Some(data) = context.encode() {
-        row.push(InlineKeyboardButton::callback("Context", data));
+        row.push(InlineKeyboardButton::callback(
+            i18n::text(lang, "button_context"),
+            data,
+        ));
     }
     InlineKeyboardMarkup::new([row])
 }
@@ -615,8 +668,9 @@ async fn on_button(bot: Tg, q: CallbackQuery, me: Me, shared: Arc<Shared>) -> Ha
     let chat = q
         .regular_message()
         .map_or(ChatId(q.from.id.0 as i64), |m| m.chat.id);
+    let lang = shared.lang(Some(&q.from));
     if !shared.allows_chat(chat) {
-        let refusal = replies::refusal().render(Format::Plain);
+        let refusal = replies::refusal(lang).render(Format::Plain);
         retry::send(bot.answer_callback_query(q.id.clone()).text(refusal)).await?;
         return Ok(());
     }
@@ -627,13 +681,13 @@ async fn on_button(bot: Tg, q: CallbackQuery, me: Me, shared: Arc<Shared>) -> Ha
         up,
     }) = button
     {
-        return ops::on_vote(&bot, &q, &shared, generation, sentence, up).await;
+        return ops::on_vote(&bot, &q, &shared, lang, generation, sentence, up).await;
     }
     let index = shared.engine().index();
     let outcome = match button {
-        None | Some(Button::Vote { .. }) => Err(replies::out_of_date()),
+        None | Some(Button::Vote { .. }) => Err(replies::out_of_date(lang)),
         Some(Button::Page { page }) => {
-            let (text, pages) = replies::articles_page(&index, page);
+            let (text, pages) = replies::articles_page_in(lang, &index, page);
             // A forged page number is the last page, as `articles_page` shows it.
             let page = page.min(pages - 1);
             retry::send(bot.answer_callback_query(q.id.clone())).await?;
@@ -641,7 +695,7 @@ async fn on_button(bot: Tg, q: CallbackQuery, me: Me, shared: Arc<Shared>) -> Ha
                 let mut request = bot
                     .edit_message_text(m.chat.id, m.id, text.render(Format::Html))
                     .parse_mode(ParseMode::Html);
-                if let Some(k) = page_keyboard(page, pages) {
+                if let Some(k) = page_keyboard(lang, page, pages) {
                     request = request.reply_markup(k);
                 }
                 retry::send_message(&bot.limiter, Some(m.chat.id), request).await?;
@@ -651,9 +705,9 @@ async fn on_button(bot: Tg, q: CallbackQuery, me: Me, shared: Arc<Shared>) -> Ha
         Some(Button::Context {
             generation,
             sentence,
-        }) => replies::context(&index, sentence, generation)
+        }) => replies::context_in(lang, &index, sentence, generation)
             .map(|text| (text, None))
-            .ok_or_else(replies::out_of_date),
+            .ok_or_else(|| replies::out_of_date(lang)),
         Some(Button::More {
             generation,
             shown,
@@ -664,7 +718,7 @@ async fn on_button(bot: Tg, q: CallbackQuery, me: Me, shared: Arc<Shared>) -> Ha
                 Some(question_text(asked, me.username())).filter(|s| !s.is_empty())
             });
             match question {
-                None => Err(replies::out_of_date()),
+                None => Err(replies::out_of_date(lang)),
                 Some(question) => {
                     let shown = shown as usize;
                     let all = shared
@@ -681,14 +735,15 @@ async fn on_button(bot: Tg, q: CallbackQuery, me: Me, shared: Arc<Shared>) -> Ha
                                 .filter(|_| next.len() == MORE_ANSWERS)
                                 .map(|last| {
                                     keyboard(
+                                        lang,
                                         last,
                                         shown + MORE_ANSWERS,
                                         inline.then_some(question.as_str()),
                                     )
                                 });
-                        Ok((replies::more(&next, shown + 1), keyboard))
+                        Ok((replies::more_in(lang, &next, shown + 1), keyboard))
                     } else {
-                        Err(replies::out_of_date())
+                        Err(replies::out_of_date(lang))
                     }
                 }
             }
@@ -723,6 +778,7 @@ async fn on_button(bot: Tg, q: CallbackQuery, me: Me, shared: Arc<Shared>) -> Ha
 
 async fn on_inline_query(bot: Tg, q: InlineQuery, shared: Arc<Shared>) -> HandlerResult {
     let start = Instant::now();
+    let lang = shared.lang(Some(&q.from));
     let query = q.query.trim();
     let permitted = shared.allows_chat(ChatId(q.from.id.0 as i64));
     let answers = if query.is_empty() || !permitted {
@@ -734,7 +790,7 @@ async fn on_inline_query(bot: Tg, q: InlineQuery, shared: Arc<Shared>) -> Handle
     let results: Vec<InlineQueryResult> = answers
         .iter()
         .map(|a| {
-            let text = replies::answer(std::slice::from_ref(a)).render(Format::Html);
+            let text = replies::answer_in(lang, std::slice::from_ref(a)).render(Format::Html);
             let title: String = a.quote.chars().take(100).collect();
             InlineQueryResult::Article(
                 InlineQueryResultArticle::new(
@@ -744,10 +800,10 @@ async fn on_inline_query(bot: Tg, q: InlineQuery, shared: Arc<Shared>) -> Handle
                         InputMessageContentText::new(text).parse_mode(ParseMode::Html),
                     ),
                 )
-                .description(replies::citation(&a.title, a.date))
+                .description(replies::citation(lang, &a.title, a.date))
                 .reply_markup(ops::with_votes(
                     &shared,
-                    keyboard(a, 1, Some(query)),
+                    keyboard(lang, a, 1, Some(query)),
                     a,
                 )),
             )
@@ -814,7 +870,7 @@ mod tests {
             sentence: 3,
             generation: 0xabc,
         };
-        let k = keyboard(&answer, 1, None);
+        let k = keyboard(Lang::En, &answer, 1, None);
         let data: Vec<String> = k.inline_keyboard[0]
             .iter()
             .map(|b| match &b.kind {
@@ -823,7 +879,7 @@ mod tests {
             })
             .collect();
         assert_eq!(data, ["m:abc:1", "c:abc:3"]);
-        let last = keyboard(&answer, MAX_SHOWN as usize, None);
+        let last = keyboard(Lang::En, &answer, MAX_SHOWN as usize, None);
         assert_eq!(
             last.inline_keyboard[0].len(),
             1,
@@ -831,11 +887,38 @@ mod tests {
         );
     }
 
+    /// `/help` lists every command, described by the catalogue, in each language; in
+    /// English exactly as the command docs used to give it.
     #[test]
-    fn help_comes_from_the_command_docs() {
-        let help = Command::descriptions().to_string();
-        for c in ["/start", "/help", "/ask", "/articles", "/about"] {
-            assert!(help.contains(c), "{help}");
+    fn help_comes_from_the_catalogue() {
+        let en = replies::commands(Lang::En, &command_groups(false, false));
+        assert!(
+            en.starts_with("I answer questions about news articles") && en.contains("\n\n/start — greet me and see what I can do\n/help — show this help\n/ask — ask a question"),
+            "{en}"
+        );
+        let ru = replies::commands(Lang::Ru, &command_groups(true, true));
+        for c in [
+            "/start",
+            "/help",
+            "/ask",
+            "/articles",
+            "/about",
+            "/follow",
+            "/reload",
+            "/unanswered",
+        ] {
+            assert!(ru.contains(&format!("{c} — ")), "{ru}");
+        }
+        assert!(ru.contains("/help — показать эту справку"), "{ru}");
+        // Every command has a description in every language.
+        for lang in Lang::ALL {
+            for (heading, names) in command_groups(true, true) {
+                assert!(!i18n::text(lang, heading).is_empty());
+                for name in names {
+                    let key = format!("command_{}", name.trim_start_matches('/'));
+                    assert_ne!(i18n::text(lang, &key), key, "{key} in {}", lang.code());
+                }
+            }
         }
     }
 }

@@ -24,9 +24,8 @@ use teloxide::ApiError;
 use teloxide::RequestError;
 use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
-use teloxide::types::{BotCommandScope, Me, Recipient};
+use teloxide::types::{BotCommand, BotCommandScope, Me, Recipient};
 use teloxide::update_listeners::{Polling, UpdateListener};
-use teloxide::utils::command::BotCommands;
 
 use crate::config::TelegramConfig;
 use crate::error::{Error, Result};
@@ -283,30 +282,90 @@ fn futures_shutdown(shutdown: impl Future<Output = ()> + Send + 'static) -> Shut
     ShutdownSignal(rx)
 }
 
+/// The commands of `groups` (see [`handlers::command_groups`]) as Telegram's command menu
+/// shows them, described in `lang`.
+fn menu(lang: crate::i18n::Lang, groups: &[(&str, Vec<String>)]) -> Vec<BotCommand> {
+    groups
+        .iter()
+        .flat_map(|(_, names)| names)
+        .map(|name| {
+            BotCommand::new(
+                name.trim_start_matches('/'),
+                crate::answer::replies::command_description(lang, name),
+            )
+        })
+        .collect()
+}
+
 /// Registers the commands: the public ones for everyone, with the admin ones too in each
-/// admin's private chat (so that nobody else sees them). Failures are logged, not fatal.
+/// admin's private chat (so that nobody else sees them), described in each language: English
+/// as the default, Russian and Persian for users whose Telegram speaks them. With a language
+/// set for everyone, only that one, as the default (and the per-language lists of an earlier
+/// `auto` are deleted, or Russian users would keep them). Failures are logged, not fatal.
 async fn register_commands(bot: Bot, config: TelegramConfig, stored: bool) {
-    let mut public = Command::bot_commands();
-    if stored {
-        public.extend(ops::FollowCommand::bot_commands());
+    use crate::i18n::{Lang, Language};
+    let public = handlers::command_groups(stored, false);
+    let all = handlers::command_groups(stored, true);
+    // (language, the code it is registered under: none for the default).
+    let langs: Vec<(Lang, Option<&str>)> = match config.language {
+        Language::Auto => vec![
+            (Lang::En, None),
+            (Lang::Ru, Some(Lang::Ru.code())),
+            (Lang::Fa, Some(Lang::Fa.code())),
+        ],
+        Language::Fixed(lang) => vec![(lang, None)],
+    };
+    if let Language::Fixed(_) = config.language {
+        for code in [Lang::Ru.code(), Lang::Fa.code()] {
+            if let Err(e) = retry::send(bot.delete_my_commands().language_code(code)).await {
+                log::warn!(
+                    "could not remove the commands registered for language {code}: {}",
+                    describe(&e)
+                );
+            }
+            for &admin in &config.admins {
+                let scope = BotCommandScope::Chat {
+                    chat_id: Recipient::Id(ChatId(admin as i64)),
+                };
+                let request = bot.delete_my_commands().scope(scope).language_code(code);
+                if let Err(e) = retry::send(request).await {
+                    log::warn!(
+                        "could not remove the admin commands registered for language {code} for user {admin}: {}",
+                        describe(&e)
+                    );
+                }
+            }
+        }
     }
-    if let Err(e) = retry::send(bot.set_my_commands(public.clone())).await {
-        log::warn!("could not register the commands: {}", describe(&e));
-    }
-    let mut all = public;
-    all.extend(handlers::AdminCommand::bot_commands());
-    if stored {
-        all.extend(ops::RecordsCommand::bot_commands());
-    }
-    for &admin in &config.admins {
-        let scope = BotCommandScope::Chat {
-            chat_id: Recipient::Id(ChatId(admin as i64)),
-        };
-        if let Err(e) = retry::send(bot.set_my_commands(all.clone()).scope(scope)).await {
+    // The default language first, each with its admins' lists, so that everyone has a menu
+    // as soon as possible.
+    for (lang, code) in langs {
+        let mut request = bot.set_my_commands(menu(lang, &public));
+        if let Some(code) = code {
+            request = request.language_code(code);
+        }
+        if let Err(e) = retry::send(request).await {
             log::warn!(
-                "could not register the admin commands for user {admin} (has it started the bot?): {}",
+                "could not register the commands in {}: {}",
+                lang.code(),
                 describe(&e)
             );
+        }
+        for &admin in &config.admins {
+            let scope = BotCommandScope::Chat {
+                chat_id: Recipient::Id(ChatId(admin as i64)),
+            };
+            let mut request = bot.set_my_commands(menu(lang, &all)).scope(scope);
+            if let Some(code) = code {
+                request = request.language_code(code);
+            }
+            if let Err(e) = retry::send(request).await {
+                log::warn!(
+                    "could not register the admin commands in {} for user {admin} (has it started the bot?): {}",
+                    lang.code(),
+                    describe(&e)
+                );
+            }
         }
     }
 }

@@ -18,6 +18,7 @@ use super::retry;
 use crate::answer::Answer;
 use crate::answer::operators as say;
 use crate::answer::rich::Format;
+use crate::i18n::Lang;
 use crate::live::{self, Library};
 use crate::search::Index;
 use crate::storage::{self, Storage, db};
@@ -29,7 +30,7 @@ pub const UNANSWERED_SHOWN: usize = 20;
 /// The days `/unanswered` looks back.
 pub const UNANSWERED_DAYS: u32 = 30;
 
-/// Follow a topic: when a new article answers it, I send the quote.
+/// Following topics (described to users by the catalogues: `command_follow`, …).
 #[derive(BotCommands, Clone, Debug, PartialEq)]
 #[command(rename_rule = "lowercase")]
 pub enum FollowCommand {
@@ -41,7 +42,7 @@ pub enum FollowCommand {
     Unfollow(String),
 }
 
-/// For the bot's admins, from its records:
+/// The admins' commands on the records (described to users by the catalogues).
 #[derive(BotCommands, Clone, Debug, PartialEq)]
 #[command(rename_rule = "lowercase")]
 pub enum RecordsCommand {
@@ -133,12 +134,13 @@ pub async fn on_vote(
     bot: &Tg,
     q: &CallbackQuery,
     shared: &Shared,
+    lang: Lang,
     generation: u64,
     sentence: u32,
     up: bool,
 ) -> HandlerResult {
     let toast = match &shared.storage {
-        None => say::no_storage().render(Format::Plain),
+        None => say::no_storage(lang).render(Format::Plain),
         Some(storage) => {
             let voter = storage.voter(q.from.id.0);
             let kind = q.regular_message().map_or("inline", |m| chat_kind(&m.chat));
@@ -160,11 +162,11 @@ pub async fn on_vote(
                 .call(move |c| db::vote(c, now, kind, generation, sentence, &voter, up, fallback))
                 .await;
             match result {
-                Ok(db::Voted::Unknown) => say::vote_unknown().to_string(),
-                Ok(voted) => say::voted(up, voted == db::Voted::Changed).to_string(),
+                Ok(db::Voted::Unknown) => say::vote_unknown(lang).to_string(),
+                Ok(voted) => say::voted(lang, up, voted == db::Voted::Changed).to_string(),
                 Err(e) => {
                     log::error!("{}: a vote was not saved: {e}", storage.path().display());
-                    say::vote_not_saved().to_string()
+                    say::vote_not_saved(lang).to_string()
                 }
             }
         }
@@ -199,8 +201,9 @@ pub async fn on_follow_command(
     cmd: FollowCommand,
     shared: Arc<Shared>,
 ) -> HandlerResult {
+    let lang = shared.lang(msg.from.as_ref());
     let Some(storage) = shared.storage.clone() else {
-        reply(&bot, &msg, &say::no_storage(), None).await?;
+        reply(&bot, &msg, &say::no_storage(lang), None).await?;
         return Ok(());
     };
     let chat = msg.chat.id.0;
@@ -208,13 +211,13 @@ pub async fn on_follow_command(
     if changes {
         let refusal = match may_change_follows(&bot, &msg).await {
             Ok(true) => None,
-            Ok(false) => Some(say::follow_admins_only()),
+            Ok(false) => Some(say::follow_admins_only(lang)),
             Err(e) => {
                 log::warn!(
                     "could not ask Telegram whether a user is an admin of chat {chat}: {}",
                     super::describe(&e)
                 );
-                Some(say::admin_check_failed())
+                Some(say::admin_check_failed(lang))
             }
         };
         if let Some(text) = refusal {
@@ -226,28 +229,33 @@ pub async fn on_follow_command(
         FollowCommand::Follow(topic) => {
             let topic = db::normalize_topic(&topic);
             if topic.is_empty() {
-                say::follow_what()
+                say::follow_what(lang)
             } else {
                 let now = storage::now_ms();
                 let t = topic.clone();
-                match storage.call(move |c| db::follow(c, now, chat, &t)).await {
+                // The alerts go out in the language of whoever followed the topic.
+                let code = lang.code();
+                match storage
+                    .call(move |c| db::follow_in(c, now, chat, &t, code))
+                    .await
+                {
                     Ok(outcome) => {
                         log::info!("chat {chat} follows a topic ({outcome:?})");
-                        say::followed(&topic, &outcome)
+                        say::followed(lang, &topic, &outcome)
                     }
-                    Err(e) => failed(&storage, "following a topic", &e),
+                    Err(e) => failed(&storage, lang, "following a topic", &e),
                 }
             }
         }
         FollowCommand::Following => match storage.call(move |c| db::following(c, chat)).await {
-            Ok(topics) => say::following(&topics),
-            Err(e) => failed(&storage, "listing the topics followed", &e),
+            Ok(topics) => say::following(lang, &topics),
+            Err(e) => failed(&storage, lang, "listing the topics followed", &e),
         },
         FollowCommand::Unfollow(n) => match n.trim().parse::<usize>() {
-            Err(_) => say::unfollowed(None),
+            Err(_) => say::unfollowed(lang, None),
             Ok(n) => match storage.call(move |c| db::unfollow(c, chat, n)).await {
-                Ok(topic) => say::unfollowed(topic.as_deref()),
-                Err(e) => failed(&storage, "unfollowing a topic", &e),
+                Ok(topic) => say::unfollowed(lang, topic.as_deref()),
+                Err(e) => failed(&storage, lang, "unfollowing a topic", &e),
             },
         },
     };
@@ -255,9 +263,14 @@ pub async fn on_follow_command(
     Ok(())
 }
 
-fn failed(storage: &Storage, what: &str, e: &storage::StorageError) -> crate::answer::rich::Rich {
+fn failed(
+    storage: &Storage,
+    lang: Lang,
+    what: &str,
+    e: &storage::StorageError,
+) -> crate::answer::rich::Rich {
     log::error!("{}: {what} failed: {e}", storage.path().display());
-    say::storage_failed()
+    say::storage_failed(lang)
 }
 
 /// `/unanswered`, for admins.
@@ -267,12 +280,13 @@ pub async fn on_records_command(
     cmd: RecordsCommand,
     shared: Arc<Shared>,
 ) -> HandlerResult {
+    let lang = shared.lang(msg.from.as_ref());
     if !shared.is_admin(msg.from.as_ref()) {
-        reply(&bot, &msg, &crate::answer::replies::admins_only(), None).await?;
+        reply(&bot, &msg, &crate::answer::replies::admins_only(lang), None).await?;
         return Ok(());
     }
     let Some(storage) = shared.storage.clone() else {
-        reply(&bot, &msg, &say::no_storage(), None).await?;
+        reply(&bot, &msg, &say::no_storage(lang), None).await?;
         return Ok(());
     };
     let text = match cmd {
@@ -282,8 +296,8 @@ pub async fn on_records_command(
                 .call(move |c| db::unanswered(c, now, UNANSWERED_DAYS, UNANSWERED_SHOWN))
                 .await
             {
-                Ok(list) => say::unanswered(&list, UNANSWERED_DAYS),
-                Err(e) => failed(&storage, "reading what was not found", &e),
+                Ok(list) => say::unanswered(lang, &list, UNANSWERED_DAYS),
+                Err(e) => failed(&storage, lang, "reading what was not found", &e),
             }
         }
     };
@@ -293,7 +307,7 @@ pub async fn on_records_command(
 
 /// What `/about` adds for admins: questions answered and not found in the last 24 hours and
 /// 7 days, and the votes; nothing when there are no records or they cannot be read.
-pub async fn about_counts(shared: &Shared) -> Option<crate::answer::rich::Rich> {
+pub async fn about_counts(shared: &Shared, lang: Lang) -> Option<crate::answer::rich::Rich> {
     let storage = shared.storage.as_ref()?;
     let now = storage::now();
     let result = storage
@@ -306,7 +320,7 @@ pub async fn about_counts(shared: &Shared) -> Option<crate::answer::rich::Rich> 
         })
         .await;
     match result {
-        Ok((day, week, votes)) => Some(say::about_counts(day, week, votes)),
+        Ok((day, week, votes)) => Some(say::about_counts(lang, day, week, votes)),
         Err(e) => {
             log::error!(
                 "{}: reading the counts failed: {e}",
@@ -466,8 +480,11 @@ async fn check_alerts(
         chat,
         topic,
         created_ms,
+        lang,
     } in follows
     {
+        // Written by this bot as a two-letter code; anything else is English.
+        let lang = Lang::parse(&lang).unwrap_or_default();
         // Articles that were there when the topic was followed are not news to the chat, even
         // when they change later.
         let news = found
@@ -488,7 +505,7 @@ async fn check_alerts(
                     continue;
                 }
             }
-            let text = say::alert(&topic, &best.quote, &best.title, best.date);
+            let text = say::alert(lang, &topic, &best.quote, &best.title, best.date);
             let request = tg
                 .send_message(ChatId(chat), text.render(Format::Html))
                 .parse_mode(ParseMode::Html);

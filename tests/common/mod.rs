@@ -682,3 +682,26 @@ pub fn limits_seen(sends: &[Call], clock: impl Fn(&Call) -> Instant) -> LimitsSe
         busiest_group_minute,
     }
 }
+
+/// A text message from a user whose Telegram app speaks `language_code` (`None`: it sends
+/// none), as [`message`] otherwise.
+pub fn message_in(
+    chat: i64,
+    user: i64,
+    message_id: i64,
+    text: &str,
+    language_code: Option<&str>,
+) -> Value {
+    let mut m = message(chat, user, message_id, text);
+    if let Some(code) = language_code {
+        m["message"]["from"]["language_code"] = json!(code);
+    }
+    m
+}
+
+/// An inline query from a user whose Telegram app speaks `language_code`.
+pub fn inline_query_in(user: i64, query: &str, language_code: &str) -> Value {
+    let mut q = inline_query(user, query);
+    q["inline_query"]["from"]["language_code"] = json!(language_code);
+    q
+}
