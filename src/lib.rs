@@ -52,6 +52,9 @@ pub mod synth;
 pub mod telegram;
 pub mod web;
 
+#[cfg(test)]
+mod structure;
+
 pub use answer::Answer;
 pub use config::{Config, SearchConfig};
 pub use corpus::{Article, Corpus, Problem};
