@@ -45,6 +45,7 @@ pub mod engine;
 pub mod error;
 pub mod eval;
 pub mod i18n;
+pub mod intake;
 pub mod live;
 pub mod search;
 pub mod storage;

@@ -22,6 +22,8 @@ use crate::config::SearchConfig;
 use crate::corpus::{self, Article, Problem};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::intake::relative;
+pub use crate::intake::{AddOptions, Added, Refusal, add_file};
 use crate::search::Index;
 
 /// Files larger than this are refused as uploads.
@@ -128,49 +130,6 @@ impl std::fmt::Display for Report {
         }
         Ok(())
     }
-}
-
-/// Why a document was not added.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
-pub enum Refusal {
-    /// More than [`MAX_UPLOAD_BYTES`].
-    #[error("the file is larger than 1 MiB")]
-    TooLarge,
-    /// Not a `.txt` or `.md` file.
-    #[error("only .txt, .md and .html files can be articles")]
-    NotText,
-    /// Not UTF-8, no text, a malformed date…
-    #[error("{0}")]
-    Invalid(String),
-    /// No date in a header nor at the start of the file name.
-    #[error(
-        "the article has no date: start it with `date YYYY-MM-DD` or give the file name a leading date"
-    )]
-    NoDate,
-    /// The same text as an article already there.
-    #[error("it is the same text as {0}")]
-    Duplicate(String),
-    /// Writing the file failed.
-    #[error("it could not be saved: {0}")]
-    Io(String),
-    /// A web page or link that could not be fetched or read (the message says why).
-    #[error("{0}")]
-    Web(String),
-}
-
-/// A document that was added.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Added {
-    /// Its title.
-    pub title: String,
-    /// Its date.
-    pub date: Option<crate::date::Date>,
-    /// How many sentences it was read as.
-    pub sentences: usize,
-    /// Where it was saved, relative to the corpus folder.
-    pub saved_as: String,
-    /// The name it came with, when that was taken or unsafe and it was saved under another.
-    pub renamed_from: Option<String>,
 }
 
 /// The corpus folder, its engine, and what was read from it.
@@ -415,18 +374,18 @@ impl Library {
     }
 
     /// Adds a web page (a link's, a feed item's, a saved page sent by an admin) to the corpus
-    /// folder as [`crate::web::add_page`] does, refusing what the index already has (the same
+    /// folder as [`crate::intake::add_page`] does, refusing what the index already has (the same
     /// source or text), and reloads. Blocking.
     pub fn add_page(
         &self,
         page: &crate::web::Page,
         options: &AddOptions,
         fallback_date: Option<crate::date::Date>,
-    ) -> std::result::Result<crate::web::WebAdded, Refusal> {
+    ) -> std::result::Result<crate::intake::WebAdded, Refusal> {
         let _adding = self.adding.lock().unwrap_or_else(PoisonError::into_inner);
         let index = self.engine.index();
         let existing = index.articles().iter().map(|a| &**a);
-        let added = crate::web::add_page(&self.dir, page, options, fallback_date, existing)?;
+        let added = crate::intake::add_page(&self.dir, page, options, fallback_date, existing)?;
         drop(index);
         if let Err(e) = self.reload() {
             log::warn!("reloading after adding a page failed: {e}");
@@ -453,7 +412,7 @@ impl Library {
             return Err(Refusal::Duplicate(relative(&p, &self.dir)));
         }
         std::fs::create_dir_all(&uploads).map_err(|e| Refusal::Io(e.to_string()))?;
-        let path = crate::web::write_new_atomic(&uploads, &safe, bytes)
+        let path = crate::intake::write_new_atomic(&uploads, &safe, bytes)
             .map_err(|e| Refusal::Io(e.to_string()))?;
         let saved_as = relative(&path, &self.dir);
         let file = path
@@ -472,104 +431,6 @@ impl Library {
             renamed_from,
         })
     }
-}
-
-/// What `quotebot add` is told about a file beyond its text.
-#[derive(Clone, Debug, Default)]
-pub struct AddOptions {
-    /// The date (`--date`); else the file's own header, a leading date in its name, or today.
-    pub date: Option<crate::date::Date>,
-    /// The title (`--title`); else the file's own header, or its name.
-    pub title: Option<String>,
-    /// The source (`--source`); else the file's own header.
-    pub source: Option<String>,
-}
-
-/// Turns an outside text file into an article of the corpus folder `dir`: a header written
-/// (title, date, source), the text kept, checked as any article is, and refused when the
-/// corpus already has the same text. Saved as `dir/<date>-<title>.txt` (or `.md`), numbered
-/// when taken.
-pub fn add_file(
-    dir: &Path,
-    file: &Path,
-    options: &AddOptions,
-) -> std::result::Result<Added, Refusal> {
-    let bytes = std::fs::read(file).map_err(|e| Refusal::Io(format!("{}: {e}", file.display())))?;
-    if bytes.len() as u64 > corpus::MAX_FILE_BYTES {
-        return Err(Refusal::TooLarge);
-    }
-    let markdown = file
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("md"));
-    // Read as an article first: for a header it may already have, and to check it. Its
-    // title is the header's, else the file name's.
-    let as_is = Article::parse(file, &bytes)
-        .map_err(|e| Refusal::Invalid(e.to_string()))?
-        .0;
-    let title = options.title.clone().unwrap_or_else(|| as_is.title.clone());
-    let date = options
-        .date
-        .or(as_is.date)
-        .unwrap_or_else(crate::date::Date::today);
-    let source = options.source.clone().or_else(|| as_is.source.clone());
-    let body = if markdown {
-        // Markdown is kept as written (the article is read from it on every load): only a
-        // header it had is replaced.
-        let text = String::from_utf8_lossy(&bytes).replace("\r\n", "\n");
-        let text = text.trim_start_matches('\u{feff}');
-        let head =
-            corpus::header::parse(file, text).map_err(|e| Refusal::Invalid(e.to_string()))?;
-        text[head.body_start..].to_string()
-    } else {
-        as_is.text.clone()
-    };
-    let mut article = format!("title: {title}\ndate: {date}\n");
-    if let Some(s) = &source {
-        article.push_str(&format!("source: {s}\n"));
-    }
-    article.push('\n');
-    article.push_str(body.trim_end());
-    article.push('\n');
-
-    let ext = if markdown { "md" } else { "txt" };
-    let slug: String = title
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join("-");
-    let slug: String = slug.chars().take(80).collect();
-    let name = format!(
-        "{date}-{}.{ext}",
-        if slug.is_empty() { "article" } else { &slug }
-    );
-    let (checked, _) = Article::parse(&dir.join(&name), article.as_bytes())
-        .map_err(|e| Refusal::Invalid(e.to_string()))?;
-    let existing = corpus::load(dir).map_err(|e| Refusal::Io(e.to_string()))?;
-    let words: Vec<&str> = checked.text.split_whitespace().collect();
-    if let Some(same) = existing
-        .articles
-        .iter()
-        .find(|a| a.text.split_whitespace().eq(words.iter().copied()))
-    {
-        return Err(Refusal::Duplicate(relative(&same.path, dir)));
-    }
-    let path = crate::web::write_new_atomic(dir, &name, article.as_bytes())
-        .map_err(|e| Refusal::Io(e.to_string()))?;
-    Ok(Added {
-        title: checked.title,
-        date: checked.date,
-        sentences: checked.sentences.len(),
-        saved_as: relative(&path, dir),
-        renamed_from: None,
-    })
-}
-
-/// `path` as written inside `dir` (the whole path when it is not inside).
-pub(crate) fn relative(path: &Path, dir: &Path) -> String {
-    path.strip_prefix(dir)
-        .unwrap_or(path)
-        .to_string_lossy()
-        .into_owned()
 }
 
 fn without_dir(message: &str, dir: &Path) -> String {
@@ -688,6 +549,91 @@ fn watch_error(dir: &Path, e: notify::Error) -> Error {
     }
 }
 
+/// The bot's living corpus.
+impl crate::intake::feeds::Sink for &Library {
+    fn add(
+        &mut self,
+        page: &crate::web::Page,
+        options: &AddOptions,
+        fallback_date: Option<crate::date::Date>,
+    ) -> std::result::Result<crate::intake::WebAdded, Refusal> {
+        Library::add_page(self, page, options, fallback_date)
+    }
+}
+
+/// Polls `feeds` for as long as it runs (the bot spawns it): each feed when its `every` has
+/// passed since its last fetch (at once, at start, for a feed not fetched for that long).
+pub async fn follow_feeds(library: Arc<Library>, feeds: Vec<crate::config::FeedConfig>) {
+    if feeds.is_empty() {
+        return;
+    }
+    log::info!("following {} feeds", feeds.len());
+    loop {
+        let now = crate::intake::feeds::now_secs();
+        let state = crate::intake::feeds::State::load(library.dir());
+        let due: Vec<crate::config::FeedConfig> = feeds
+            .iter()
+            .filter(|f| {
+                state
+                    .feeds
+                    .get(&f.url)
+                    .and_then(|s| s.last_fetch)
+                    .is_none_or(|t| t + f.every.as_secs() <= now)
+            })
+            .cloned()
+            .collect();
+        if !due.is_empty() {
+            let lib = Arc::clone(&library);
+            // Adding (reading the page, reloading) is blocking work: a thread of its own, with
+            // a runtime for the fetches.
+            let joined = tokio::task::spawn_blocking(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                let fetcher = lib.fetcher().map_err(std::io::Error::other)?.clone();
+                let mut sink: &Library = &lib;
+                Ok::<_, std::io::Error>(runtime.block_on(crate::intake::feeds::poll_all(
+                    lib.dir(),
+                    &due,
+                    &fetcher,
+                    &mut sink,
+                )))
+            })
+            .await;
+            match joined {
+                Ok(Ok(rounds)) => {
+                    for r in rounds {
+                        if r.error.is_some() {
+                            log::warn!("feed {r}; tried again next round");
+                        } else if !r.added.is_empty() {
+                            log::info!("feed {r}");
+                        }
+                    }
+                }
+                Ok(Err(e)) => log::error!("polling the feeds failed: {e}"),
+                Err(e) => log::error!("polling the feeds failed because of a bug: {e}"),
+            }
+        }
+        // The next feed due, checked at least every minute.
+        let state = crate::intake::feeds::State::load(library.dir());
+        let now = crate::intake::feeds::now_secs();
+        let wait = feeds
+            .iter()
+            .map(|f| {
+                let last = state
+                    .feeds
+                    .get(&f.url)
+                    .and_then(|s| s.last_fetch)
+                    .unwrap_or(0);
+                (last + f.every.as_secs()).saturating_sub(now)
+            })
+            .min()
+            .unwrap_or(60)
+            .clamp(1, 60);
+        tokio::time::sleep(Duration::from_secs(wait)).await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -743,8 +689,8 @@ mod tests {
     #[test]
     fn taken_names_get_a_number() {
         let dir = tempfile::tempdir().unwrap();
-        let a = crate::web::write_new_atomic(dir.path(), "a.txt", b"1").unwrap();
-        let b = crate::web::write_new_atomic(dir.path(), "a.txt", b"2").unwrap();
+        let a = crate::intake::write_new_atomic(dir.path(), "a.txt", b"1").unwrap();
+        let b = crate::intake::write_new_atomic(dir.path(), "a.txt", b"2").unwrap();
         assert_eq!(a.file_name().unwrap(), "a.txt");
         assert_eq!(b.file_name().unwrap(), "a-2.txt");
         assert_eq!(std::fs::read(&a).unwrap(), b"1");

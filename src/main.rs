@@ -15,7 +15,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use quotebot::chat::{Session, Step};
 use quotebot::corpus::Progress;
 use quotebot::telegram::redact;
-use quotebot::{Config, Engine, answer};
+use quotebot::{Config, Engine, answer, intake};
 
 /// Answers questions about a folder of news articles with the sentence that best answers
 /// them, quoted exactly, with the article's title and date.
@@ -261,7 +261,7 @@ fn feeds(
     json: bool,
     poll: bool,
 ) -> Result<ExitCode> {
-    use quotebot::web::feeds;
+    use quotebot::intake::feeds;
     let mut code = ExitCode::SUCCESS;
     let mut rounds = Vec::new();
     if poll {
@@ -359,17 +359,17 @@ fn add(
                 .enable_all()
                 .build()
                 .context("starting the async runtime")?
-                .block_on(web::add_url(corpus_dir, target, options, &fetcher)),
+                .block_on(intake::add_url(corpus_dir, target, options, &fetcher)),
             Err(e) => Err(quotebot::live::Refusal::Web(e.to_string())),
         }
     } else if html {
-        web::add_html_file(corpus_dir, path, options)
+        intake::add_html_file(corpus_dir, path, options)
     } else {
         quotebot::live::add_file(corpus_dir, path, options).map(|added| {
             let source = quotebot::corpus::load_file(&corpus_dir.join(&added.saved_as))
                 .ok()
                 .and_then(|(a, _)| a.source);
-            web::WebAdded {
+            intake::WebAdded {
                 added,
                 source,
                 replaced: None,
@@ -457,7 +457,7 @@ fn telegram(corpus_dir: &std::path::Path, config: &Config) -> Result<ExitCode> {
     let stored = std::sync::Arc::clone(&storage);
     let result = runtime.block_on(async move {
         // Stops with the runtime, when the bot has stopped.
-        tokio::spawn(quotebot::web::feeds::follow(following, feeds));
+        tokio::spawn(quotebot::live::follow_feeds(following, feeds));
         quotebot::telegram::run_stored(
             quotebot::telegram::bot(token, api_url),
             library,

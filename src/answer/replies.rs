@@ -431,7 +431,7 @@ pub fn added(lang: Lang, a: &crate::live::Added) -> Rich {
 /// A web page (a link, a saved page) that was added: its title, its date or "no date found",
 /// its sentences.
 #[must_use]
-pub fn web_added(lang: Lang, w: &crate::web::WebAdded) -> Rich {
+pub fn web_added(lang: Lang, w: &crate::intake::WebAdded) -> Rich {
     let a = &w.added;
     let title = isolate(lang, &short_title(&a.title)).into_owned();
     let date = a.date.map_or_else(

@@ -6,6 +6,7 @@
 //! line, where there is one); the rest of the corpus still loads.
 
 pub(crate) mod header;
+pub mod html;
 pub mod markdown;
 pub mod split;
 
@@ -81,7 +82,7 @@ impl Article {
     /// that loading a large corpus does not copy every article once more.
     pub fn parse_owned(path: &Path, bytes: Vec<u8>) -> Result<(Article, Vec<Problem>)> {
         if is_html_file(path) {
-            return crate::web::saved_page_article(path, &bytes);
+            return html::article(path, &bytes);
         }
         let mut text = String::from_utf8(bytes).map_err(|e| {
             let valid = e.utf8_error().valid_up_to();

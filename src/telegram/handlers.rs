@@ -90,7 +90,7 @@ pub enum Command {
 pub enum AdminCommand {
     /// read the articles folder again now (admins)
     Reload,
-    /// add the article at a link, e.g. /add https://example.org/story (admins; or just send the link)
+    /// add the article at a link, e.g. `/add https://example.org/story` (admins; or just send the link)
     Add(String),
 }
 

@@ -31,7 +31,7 @@ const PERMANENT: &[&str] = &[
 ///
 /// teloxide keeps neither the HTTP status nor the `error_code` of a failed call, only its
 /// `description`, so the decision is made the other way round: a description is taken as
-/// permanent only when it is one of the client errors that cannot succeed ([`PERMANENT`], and
+/// permanent only when it is one of the client errors that cannot succeed (`PERMANENT`, and
 /// every error teloxide recognises by name, all of which are client errors); anything else — a 5xx
 /// worded in any way, an empty description, a network failure, an answer that is not JSON —
 /// is tried again. A wrong guess costs at most [`ATTEMPTS`] tries of a request that would have

@@ -109,7 +109,7 @@ pub fn from_document(doc: &Document, url: Option<&str>, today: Date) -> Option<(
     None
 }
 
-/// Whether `d` can be an article's date: not before [`EARLIEST_YEAR`], not after today (a day
+/// Whether `d` can be an article's date: not before `EARLIEST_YEAR`, not after today (a day
 /// of slack for time zones).
 #[must_use]
 pub fn plausible(d: Date, today: Date) -> bool {

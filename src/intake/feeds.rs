@@ -8,15 +8,16 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use super::fetch::{FetchError, Fetcher, Want};
-use super::{Page, WebAdded};
+use super::WebAdded;
+use super::{AddOptions, Refusal};
 use crate::config::FeedConfig;
 use crate::date::Date;
-use crate::live::{AddOptions, Refusal};
+use crate::web::Page;
+use crate::web::fetch::{FetchError, Fetcher, Want};
 
 /// The state file, in the corpus folder.
 pub const STATE_FILE: &str = ".quotebot-feeds.json";
@@ -127,18 +128,6 @@ impl Sink for FolderSink {
     }
 }
 
-/// The bot's living corpus.
-impl Sink for &crate::live::Library {
-    fn add(
-        &mut self,
-        page: &Page,
-        options: &AddOptions,
-        fallback_date: Option<Date>,
-    ) -> Result<WebAdded, Refusal> {
-        crate::live::Library::add_page(self, page, options, fallback_date)
-    }
-}
-
 /// What one feed's round did.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Round {
@@ -229,7 +218,7 @@ fn parse(bytes: &[u8], feed_url: &str) -> Result<Vec<Item>, String> {
                 .published
                 .or(e.updated)
                 .and_then(|d| Date::parse_iso(&d.format("%Y-%m-%d").to_string()))
-                .filter(|&d| super::dates::plausible(d, today));
+                .filter(|&d| crate::web::dates::plausible(d, today));
             let key = link
                 .clone()
                 .unwrap_or_else(|| format!("{feed_url}#{}", e.id));
@@ -401,79 +390,6 @@ pub async fn poll_all(
         rounds.push(round);
     }
     rounds
-}
-
-/// Polls `feeds` for as long as it runs (the bot spawns it): each feed when its `every` has
-/// passed since its last fetch (at once, at start, for a feed not fetched for that long).
-pub async fn follow(library: std::sync::Arc<crate::live::Library>, feeds: Vec<FeedConfig>) {
-    if feeds.is_empty() {
-        return;
-    }
-    log::info!("following {} feeds", feeds.len());
-    loop {
-        let now = now_secs();
-        let state = State::load(library.dir());
-        let due: Vec<FeedConfig> = feeds
-            .iter()
-            .filter(|f| {
-                state
-                    .feeds
-                    .get(&f.url)
-                    .and_then(|s| s.last_fetch)
-                    .is_none_or(|t| t + f.every.as_secs() <= now)
-            })
-            .cloned()
-            .collect();
-        if !due.is_empty() {
-            let lib = std::sync::Arc::clone(&library);
-            // Adding (reading the page, reloading) is blocking work: a thread of its own, with
-            // a runtime for the fetches.
-            let joined = tokio::task::spawn_blocking(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()?;
-                let fetcher = lib.fetcher().map_err(std::io::Error::other)?.clone();
-                let mut sink: &crate::live::Library = &lib;
-                Ok::<_, std::io::Error>(runtime.block_on(poll_all(
-                    lib.dir(),
-                    &due,
-                    &fetcher,
-                    &mut sink,
-                )))
-            })
-            .await;
-            match joined {
-                Ok(Ok(rounds)) => {
-                    for r in rounds {
-                        if r.error.is_some() {
-                            log::warn!("feed {r}; tried again next round");
-                        } else if !r.added.is_empty() {
-                            log::info!("feed {r}");
-                        }
-                    }
-                }
-                Ok(Err(e)) => log::error!("polling the feeds failed: {e}"),
-                Err(e) => log::error!("polling the feeds failed because of a bug: {e}"),
-            }
-        }
-        // The next feed due, checked at least every minute.
-        let state = State::load(library.dir());
-        let now = now_secs();
-        let wait = feeds
-            .iter()
-            .map(|f| {
-                let last = state
-                    .feeds
-                    .get(&f.url)
-                    .and_then(|s| s.last_fetch)
-                    .unwrap_or(0);
-                (last + f.every.as_secs()).saturating_sub(now)
-            })
-            .min()
-            .unwrap_or(60)
-            .clamp(1, 60);
-        tokio::time::sleep(Duration::from_secs(wait)).await;
-    }
 }
 
 #[cfg(test)]
