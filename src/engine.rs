@@ -136,7 +136,7 @@ impl Engine {
     /// The first `depth` candidates of the first stage for `question` (as if today were
     /// `today`), each with the features the second stage ranks it by. This is the one path
     /// from a question to candidates: answers, "More", the model's fitting
-    /// (`examples/fit.rs`) and `examples/explain.rs` all take it, so the model is fitted on
+    /// (`eval/examples/fit.rs`) and `examples/explain.rs` all take it, so the model is fitted on
     /// exactly what it serves.
     #[must_use]
     pub fn candidates(&self, question: &str, today: Date, depth: usize) -> Candidates {

@@ -43,13 +43,11 @@ pub mod corpus;
 pub mod date;
 pub mod engine;
 pub mod error;
-pub mod eval;
 pub mod i18n;
 pub mod intake;
 pub mod live;
 pub mod search;
 pub mod storage;
-pub mod synth;
 pub mod telegram;
 pub mod web;
 

@@ -4,8 +4,8 @@
 //!    asked clean and with the evaluation protocol's typos, of a corpus made of their real
 //!    articles plus **synthetic distractor** articles whose words are drawn from the real
 //!    sentences' word distribution (see `realistic.rs`), so question words are as common as
-//!    in real text. Answers are judged with `quotebot::eval::correct`.
-//! 2. **Synthetic needles**: `quotebot::synth`'s made-up corpus, whose questions only use
+//!    in real text. Answers are judged with `quotebot_eval::correct`.
+//! 2. **Synthetic needles**: `quotebot_eval::synth`'s made-up corpus, whose questions only use
 //!    rare made-up words; an answer is right when it is the needle sentence.
 //!
 //! For each: index build time, milliseconds per question (p50 and p99 over several rounds,
@@ -31,8 +31,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-use quotebot::eval;
-use quotebot::synth;
+use quotebot_eval as eval;
+use quotebot_eval::synth;
 use quotebot::{Article, Engine, SearchConfig};
 
 use crate::peer::{Peer, Setup};
@@ -437,7 +437,7 @@ fn real_section(o: &Options) -> Result<Section> {
             files.join(", "),
             realistic::TYPO_RATE
         ),
-        "P@1: the top quote is right by the protocol's rule (`quotebot::eval::correct`)."
+        "P@1: the top quote is right by the protocol's rule (`quotebot_eval::correct`)."
             .to_string(),
     ];
     let clean: Vec<String> = bench.clean.iter().map(|q| q.asked.clone()).collect();
@@ -468,7 +468,7 @@ fn needles_section(o: &Options) -> Section {
     Section {
         title: format!("Synthetic needles, {} sentences (made-up words, rare-word questions)", o.sentences),
         description: vec![
-            "`quotebot::synth`: a made-up Zipf vocabulary; each question asks about rare made-up words \
+            "`quotebot_eval::synth`: a made-up Zipf vocabulary; each question asks about rare made-up words \
              of one needle sentence. P@1: the needle is the top quote."
                 .to_string(),
         ],

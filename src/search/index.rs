@@ -1163,11 +1163,28 @@ mod tests {
 
     #[test]
     fn a_rebuild_equals_a_fresh_build() {
-        let corpus = crate::synth::generate(3_000, 5, 3);
-        let all: Vec<Article> = corpus
-            .files
-            .iter()
-            .map(|(n, t)| Article::parse(Path::new(n), t.as_bytes()).unwrap().0)
+        // 300 articles of ten sentences, their words drawn (skewed to the first ones, so that
+        // some are common and most rare) from 2,000 made-up words.
+        let mut seed = 3u64;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) % n
+        };
+        let all: Vec<Article> = (0..300)
+            .map(|i| {
+                let mut text = format!("date 2024-{:02}-{:02}\n\n", 1 + i % 12, 1 + i % 28);
+                for _ in 0..10 {
+                    for _ in 0..3 + next(12) {
+                        let bound = 1 + next(2_000);
+                        let w = next(bound);
+                        text.push_str(&format!("w{w}x "));
+                    }
+                    text.push_str("end.\n");
+                }
+                article(&format!("a{i}.txt"), &text)
+            })
             .collect();
         let (first, extra) = all.split_at(100);
         let old = Index::build(first.to_vec());

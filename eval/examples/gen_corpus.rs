@@ -1,4 +1,4 @@
-//! Writes a synthetic corpus (see `quotebot::synth`) to a folder, with its questions, for
+//! Writes a synthetic corpus (see `quotebot_eval::synth`) to a folder, with its questions, for
 //! measuring `quotebot` itself: start-up, answers, memory.
 //!
 //! ```text
@@ -19,7 +19,7 @@ fn main() -> Result<()> {
         .context("usage: gen_corpus SENTENCES DIR")?
         .parse()?;
     let dir = PathBuf::from(args.next().context("usage: gen_corpus SENTENCES DIR")?);
-    let corpus = quotebot::synth::generate(sentences, 100, 42);
+    let corpus = quotebot_eval::synth::generate(sentences, 100, 42);
     corpus.write(&dir.join("corpus"))?;
     let mut questions = String::new();
     let mut typos = String::new();

@@ -1,5 +1,5 @@
 //! Indexing and answering at scale, on synthetic corpora of 10k, 100k and 1M sentences (see
-//! `quotebot::synth`): building the index, and answering with fuzzy matching on, questions with
+//! `quotebot_eval::synth`): building the index, and answering with fuzzy matching on, questions with
 //! and without typos. Every answer timed is checked: the needle sentence must come first.
 //!
 //! `cargo bench --bench scale` (the 1M size needs about 1 GB of memory and a few minutes);
@@ -10,8 +10,8 @@ use std::path::Path;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
-use quotebot::synth::{self, Question};
 use quotebot::{Article, Engine, Index, SearchConfig};
+use quotebot_eval::synth::{self, Question};
 
 fn sizes() -> Vec<usize> {
     std::env::var("QUOTEBOT_BENCH_SIZES")

@@ -1,6 +1,10 @@
+//! quotebot's measuring tools, a crate of their own so that the bot's library holds only the
+//! bot: the evaluation protocol and synthetic corpora ([`synth`]), the evaluation tool
+//! (`examples/eval.rs`), the model's fitting (`examples/fit.rs`) and the benchmarks.
+//!
 //! The evaluation protocol of `../shared/bench/README.md`, as a library, so that the
-//! evaluation tool (`examples/eval.rs`) and the weight fitting (`examples/fit.rs`) judge
-//! answers exactly as the reference implementation (`reference_eval.py`) does.
+//! evaluation tool and the fitting judge answers exactly as the reference implementation
+//! (`reference_eval.py`) does.
 //!
 //! 1. Each document becomes an article: its sentences shuffled with Python's
 //!    `random.Random(99)` (document order), separated by blank lines, under
@@ -16,17 +20,18 @@
 //! run time and never copied into the repository.
 
 pub mod pyrandom;
+pub mod synth;
 
 use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::config::SearchConfig;
-use crate::corpus::Article;
-use crate::date::Date;
-use crate::engine::{Candidates, Engine};
-use crate::search::{Index, Model};
+use quotebot::SearchConfig;
+use quotebot::corpus::Article;
+use quotebot::date::Date;
+use quotebot::engine::{Candidates, Engine};
+use quotebot::search::{Index, Model};
 
 pub use pyrandom::PyRandom;
 

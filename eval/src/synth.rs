@@ -10,7 +10,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::eval::{PyRandom, add_typos};
+use crate::{PyRandom, add_typos};
 
 /// A small, fast, deterministic random number generator (SplitMix64).
 #[derive(Clone, Debug)]
@@ -230,7 +230,7 @@ pub fn generate(sentences: usize, needles: usize, seed: u64) -> Corpus {
             .map(|_| v.zipf_word(&mut rng).to_string())
             .collect();
         let day = rng.below(9000);
-        let date = crate::date::Date::from_days_since_epoch(10_957 + day as i64);
+        let date = quotebot::date::Date::from_days_since_epoch(10_957 + day as i64);
         let _ = write!(text, "title: {}\ndate: {date}\n\n", title.join(" "));
         let n = 20 + rng.below(11);
         let needle_at =
@@ -294,14 +294,18 @@ mod tests {
     #[test]
     fn needles_are_in_the_corpus_and_answered() {
         let c = generate(3_000, 6, 1);
-        let articles: Vec<crate::Article> = c
+        let articles: Vec<quotebot::Article> = c
             .files
             .iter()
-            .map(|(n, t)| crate::Article::parse(Path::new(n), t.as_bytes()).unwrap().0)
+            .map(|(n, t)| {
+                quotebot::Article::parse(Path::new(n), t.as_bytes())
+                    .unwrap()
+                    .0
+            })
             .collect();
-        let engine = crate::Engine::new(
-            crate::Index::build(articles),
-            crate::SearchConfig::default(),
+        let engine = quotebot::Engine::new(
+            quotebot::Index::build(articles),
+            quotebot::SearchConfig::default(),
         );
         for q in &c.questions {
             let got = engine.ask(&q.text);

@@ -17,8 +17,8 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 
 use quotebot::SearchConfig;
-use quotebot::eval::{self, Dataset, Score, Setting};
 use quotebot::search::Model;
+use quotebot_eval::{self as eval, Dataset, Score, Setting};
 
 #[derive(Parser)]
 struct Args {

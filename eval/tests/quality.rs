@@ -85,7 +85,7 @@ fn every_answer_quotes_its_article_exactly() {
 /// guard runs the same checks on every benchmark dev question, where it fails.)
 #[test]
 fn fit_and_serve_rank_the_same_candidates() {
-    use quotebot::eval::{self, Dataset, Doc, Question, Setting};
+    use quotebot_eval::{self as eval, Dataset, Doc, Question, Setting};
     let doc = |id: &str, title: &str, sentences: &[&str]| Doc {
         id: id.into(),
         title: title.into(),

@@ -45,7 +45,7 @@ fn size(storage: &Storage) -> Result<u64> {
 
 fn main() -> Result<()> {
     let tmp = tempfile::tempdir()?;
-    let synth = quotebot::synth::generate(20_000, 1_000, 7);
+    let synth = quotebot_eval::synth::generate(20_000, 1_000, 7);
     let dir = tmp.path().join("corpus");
     synth.write(&dir)?;
     let (engine, _) = Engine::load(&dir, SearchConfig::default())?;

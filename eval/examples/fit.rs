@@ -21,10 +21,10 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Parser;
 
-use quotebot::eval::{self, Dataset, Judged, Setting};
 use quotebot::search::fitted;
 use quotebot::search::rerank::{FEATURE_NAMES, Model, NF, TREE_DEPTH, Tree};
 use quotebot::{Engine, Index, SearchConfig};
+use quotebot_eval::{self as eval, Dataset, Judged, Setting};
 
 #[derive(Parser)]
 struct Args {
@@ -860,7 +860,7 @@ fn write_model(args: &Args, model: &Model, settings: String, cross_validated: f6
         cross_validated: format!("3-fold cross-validated train MRR@10 {cross_validated:.4}"),
         features: FEATURE_NAMES.iter().map(|s| (*s).to_string()).collect(),
     };
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/search/model.toml");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../src/search/model.toml");
     std::fs::write(&path, fitted::write(&provenance, model))
         .with_context(|| format!("writing {}", path.display()))
 }
