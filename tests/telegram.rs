@@ -621,6 +621,7 @@ async fn a_chat_outside_the_allow_list_gets_nothing_but_the_refusal() {
     let config = TelegramConfig {
         allowed_chats: vec![60],
         admins: vec![61],
+        ..TelegramConfig::default()
     };
     let bot = Bot::start(config).await;
     let refusal = "Sorry, I only answer in the chats I was set up for.";
