@@ -1,15 +1,15 @@
 //! The Telegram bot (`quotebot telegram`): the engine's answers in private chats, in groups and
-//! inline. Long polling through teloxide, or a webhook ([`webhook`]); Telegram's rate limits
-//! kept as its server sees them
-//! ([`limits`]); replies that hit a passing fault are sent again ([`retry`]); the token is kept
-//! out of every log line ([`redact`]).
+//! inline. Updates come by long polling through teloxide, or by webhook ([`webhook`]);
+//! Telegram's rate limits are kept as its server sees them ([`limits`]); replies that hit a
+//! passing fault are sent again ([`retry`]); the token is kept out of every log line
+//! ([`redact`]).
 //!
 //! Start-up: `getMe` is retried with a growing pause (each failure logged) until it answers,
 //! except when Telegram refuses the token, which is an error at once. To poll, a webhook left
 //! set is removed (retried until it is: `getUpdates` answers 409 while one is set); in webhook
 //! mode the webhook is set (retried the same way). Updates are dispatched until the shutdown
-//! signal. Registering the commands (`setMyCommands`) is not
-//! needed for answering, so it runs beside the dispatcher, with its own retries and warnings.
+//! signal. Registering the commands (`setMyCommands`) is not needed for answering, so it runs
+//! beside the dispatcher, with its own retries and warnings.
 
 pub mod callback;
 pub mod handlers;
@@ -277,48 +277,12 @@ pub async fn run_updates(
             )
             .await
         }
-        Updates::Webhook(webhook::Webhook {
-            url,
-            secret,
-            listener: tcp,
-        }) => {
-            let secret = match secret {
-                Some(s) => s,
-                None => webhook::new_secret()?,
+        Updates::Webhook(hook) => {
+            let started = webhook::start(&bot, hook, Arc::clone(&library), &shutdown).await;
+            let Some((listener, server)) = started.inspect_err(|_| commands.abort())? else {
+                commands.abort();
+                return Ok(());
             };
-            let address = tcp.local_addr().map_err(|e| Error::Telegram {
-                message: format!("the webhook listener has no address: {e}"),
-            })?;
-            let (mut listener, stopped, app) =
-                webhook::listen(address, &url, &secret, Arc::clone(&library));
-            // Serving before `setWebhook`, so that Telegram's first delivery finds the bot;
-            // updates wait in the listener until the dispatcher takes them. A stopped
-            // listener ends the server, which drops the router and with it the updates'
-            // sender: the dispatcher then finishes the updates in hand and returns.
-            let stop = listener.stop_token();
-            let server = tokio::spawn(async move {
-                if let Err(e) = axum::serve(tcp, app).with_graceful_shutdown(stopped).await {
-                    log::error!("the webhook listener failed: {e}");
-                }
-            });
-            tokio::select! {
-                set = webhook::set_webhook(&bot, &url, &secret) => {
-                    if let Err(e) = set {
-                        stop.stop();
-                        commands.abort();
-                        return Err(e);
-                    }
-                }
-                () = shutdown.wait() => {
-                    stop.stop();
-                    commands.abort();
-                    return Ok(());
-                }
-            }
-            log::info!(
-                "webhook set: Telegram posts updates to {url}, received on {address} ({} too)",
-                webhook::HEALTH_PATH
-            );
             start_alerts();
             let result = dispatch(
                 &mut dispatcher,

@@ -71,7 +71,7 @@ pub fn same_secret(given: &[u8], secret: &[u8]) -> bool {
 
 /// `setWebhook`, retried with the pauses of `getMe` until it succeeds or the token is refused.
 /// Pending updates are kept: those that came while the bot was down are delivered now.
-pub(super) async fn set_webhook(bot: &Bot, url: &url::Url, secret: &str) -> Result<()> {
+async fn set_webhook(bot: &Bot, url: &url::Url, secret: &str) -> Result<()> {
     let mut failures = 0;
     loop {
         match bot
@@ -88,10 +88,64 @@ pub(super) async fn set_webhook(bot: &Bot, url: &url::Url, secret: &str) -> Resu
     }
 }
 
+/// Serves `hook`'s listener, then sets the webhook: the update listener it feeds and the
+/// server's task, or `None` when `shutdown` came first. A stopped update listener ends the
+/// server, which drops the router and with it the updates' sender: the dispatcher then finishes
+/// the updates in hand and returns.
+pub(super) async fn start(
+    bot: &Bot,
+    hook: Webhook,
+    library: Arc<Library>,
+    shutdown: &super::ShutdownSignal,
+) -> Result<
+    Option<(
+        impl UpdateListener<Err = std::convert::Infallible> + Send + use<>,
+        tokio::task::JoinHandle<()>,
+    )>,
+> {
+    let Webhook {
+        url,
+        secret,
+        listener: tcp,
+    } = hook;
+    let secret = match secret {
+        Some(s) => s,
+        None => new_secret()?,
+    };
+    let address = tcp.local_addr().map_err(|e| Error::Telegram {
+        message: format!("the webhook listener has no address: {e}"),
+    })?;
+    let (mut listener, stopped, app) = listen(address, &url, &secret, library);
+    // Serving before `setWebhook`, so that Telegram's first delivery finds the bot; updates
+    // wait in the listener until the dispatcher takes them.
+    let stop = listener.stop_token();
+    let server = tokio::spawn(async move {
+        if let Err(e) = axum::serve(tcp, app).with_graceful_shutdown(stopped).await {
+            log::error!("the webhook listener failed: {e}");
+        }
+    });
+    tokio::select! {
+        set = set_webhook(bot, &url, &secret) => {
+            if let Err(e) = set {
+                stop.stop();
+                return Err(e);
+            }
+        }
+        () = shutdown.wait() => {
+            stop.stop();
+            return Ok(None);
+        }
+    }
+    log::info!(
+        "webhook set: Telegram posts updates to {url}, received on {address} ({HEALTH_PATH} too)"
+    );
+    Ok(Some((listener, server)))
+}
+
 /// The listener's routes: the webhook at `url`'s path (the secret checked first) and
 /// [`HEALTH_PATH`]; and the update listener they feed, whose stop token also stops the
 /// server.
-pub(super) fn listen(
+fn listen(
     address: std::net::SocketAddr,
     url: &url::Url,
     secret: &str,
