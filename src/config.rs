@@ -129,6 +129,17 @@ pub fn check_webhook_url(url: &str) -> std::result::Result<url::Url, String> {
             "{url:?}: the path /healthz is the health check's; choose another"
         ));
     }
+    // The path becomes a route of the listener's router, which reads these as captures.
+    if parsed
+        .path_segments()
+        .into_iter()
+        .flatten()
+        .any(|s| s.starts_with([':', '*']) || s.contains(['{', '}']))
+    {
+        return Err(format!(
+            "{url:?}: a path segment may not start with : or * (nor hold braces)"
+        ));
+    }
     Ok(parsed)
 }
 
