@@ -2,6 +2,7 @@
 //! or one holding only `[telegram]` and `admins = [123]`, is valid. Unknown keys are errors, so
 //! that a misspelt key is not silently ignored. Every key is documented in the README.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -80,7 +81,7 @@ impl Default for SearchConfig {
     }
 }
 
-/// `[telegram]`: who may use the bot.
+/// `[telegram]`: who may use the bot, and how updates arrive.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct TelegramConfig {
@@ -91,6 +92,62 @@ pub struct TelegramConfig {
     /// The language the bot speaks: `"auto"` (each user's Telegram language: Russian, Persian,
     /// or English for everyone else), or `"en"`, `"ru"`, `"fa"` for everyone.
     pub language: crate::i18n::Language,
+    /// Webhook mode: the public HTTPS address Telegram posts updates to; empty: long polling.
+    pub webhook_url: String,
+    /// Where webhook mode listens for them (behind a reverse proxy).
+    pub listen: Listen,
+    /// The secret Telegram sends with every update in webhook mode; `None`: a new random one
+    /// at each start.
+    pub webhook_secret: Option<String>,
+}
+
+/// `[telegram] listen`: an address and port [default: 127.0.0.1:8443, for a proxy on the same
+/// machine].
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Listen(pub SocketAddr);
+
+impl Default for Listen {
+    fn default() -> Self {
+        Listen(SocketAddr::from(([127, 0, 0, 1], 8443)))
+    }
+}
+
+/// Why `url` cannot be a webhook address: Telegram posts only to HTTPS, and `/healthz` is the
+/// listener's own.
+pub fn check_webhook_url(url: &str) -> std::result::Result<url::Url, String> {
+    let parsed = url::Url::parse(url).map_err(|e| format!("{url:?} is not a URL ({e})"))?;
+    if parsed.scheme() != "https" || parsed.host_str().is_none_or(str::is_empty) {
+        return Err(format!(
+            "{url:?} is not an https:// address (Telegram posts updates only over HTTPS)"
+        ));
+    }
+    if parsed.path() == "/healthz" {
+        return Err(format!(
+            "{url:?}: the path /healthz is the health check's; choose another"
+        ));
+    }
+    // The path becomes a route of the listener's router, which reads these as captures.
+    if parsed
+        .path_segments()
+        .into_iter()
+        .flatten()
+        .any(|s| s.starts_with([':', '*']) || s.contains(['{', '}']))
+    {
+        return Err(format!(
+            "{url:?}: a path segment may not start with : or * (nor hold braces)"
+        ));
+    }
+    Ok(parsed)
+}
+
+/// Whether `secret` is one Telegram takes: 1 to 256 characters of `A-Z a-z 0-9 _ -`.
+#[must_use]
+pub fn is_webhook_secret(secret: &str) -> bool {
+    (1..=256).contains(&secret.len())
+        && secret
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// `[storage]`: the operators' database (what was asked and not found, votes, follows), opened
@@ -189,6 +246,26 @@ impl Config {
             path: path.to_path_buf(),
             message: e.to_string().trim_end().to_string(),
         })?;
+        let invalid = |message: String| Error::Config {
+            path: path.to_path_buf(),
+            message,
+        };
+        let telegram = &config.telegram;
+        if !telegram.webhook_url.is_empty() {
+            check_webhook_url(&telegram.webhook_url)
+                .map_err(|e| invalid(format!("[telegram] webhook_url: {e}")))?;
+        }
+        // Checked here because teloxide panics on a secret Telegram would refuse; never
+        // repeated in the message, as it is a secret.
+        if telegram
+            .webhook_secret
+            .as_deref()
+            .is_some_and(|s| !is_webhook_secret(s))
+        {
+            return Err(invalid(
+                "[telegram] webhook_secret must be 1 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)".into(),
+            ));
+        }
         if config.storage.keep_days == 0 {
             return Err(Error::Config {
                 path: path.to_path_buf(),
@@ -295,6 +372,58 @@ mod tests {
         );
         let c = Config::parse(Path::new("q.toml"), "[storage]\nkeep_days = 1\n").unwrap();
         assert_eq!(c.storage.keep_days, 1);
+    }
+
+    #[test]
+    fn webhook_keys() {
+        let c = Config::parse(
+            Path::new("c"),
+            "[telegram]\nwebhook_url = \"https://bot.example.com/hook\"\nlisten = \"0.0.0.0:9000\"\nwebhook_secret = \"a-Z_9\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.telegram.webhook_url, "https://bot.example.com/hook");
+        assert_eq!(c.telegram.listen.0, "0.0.0.0:9000".parse().unwrap());
+        assert_eq!(c.telegram.webhook_secret.as_deref(), Some("a-Z_9"));
+        assert_eq!(Listen::default().0, "127.0.0.1:8443".parse().unwrap());
+        let long = "x".repeat(256);
+        let parsed = Config::parse(
+            Path::new("c"),
+            &format!("[telegram]\nwebhook_secret = \"{long}\"\n"),
+        );
+        assert!(parsed.is_ok(), "{parsed:?}");
+        for bad in ["", "has space", "dot.", "ünï", &"x".repeat(257)] {
+            let err = Config::parse(
+                Path::new("q.toml"),
+                &format!("[telegram]\nwebhook_secret = \"{bad}\"\n"),
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(
+                err.starts_with("q.toml: [telegram] webhook_secret must be"),
+                "{bad:?}: {err}"
+            );
+            assert!(
+                bad.is_empty() || !err.contains(bad),
+                "the secret is echoed: {err}"
+            );
+        }
+        for bad in [
+            "http://bot.example.com/hook",
+            "bot.example.com",
+            "https://x.org/healthz",
+        ] {
+            let err = Config::parse(
+                Path::new("q.toml"),
+                &format!("[telegram]\nwebhook_url = \"{bad}\"\n"),
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains("[telegram] webhook_url"), "{bad:?}: {err}");
+        }
+        let err = Config::parse(Path::new("q.toml"), "[telegram]\nlisten = \"8443\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("listen"), "{err}");
     }
 
     #[test]

@@ -64,7 +64,17 @@ enum Command {
     Check,
     /// Run the Telegram bot (token from TELOXIDE_TOKEN; TELOXIDE_API_URL for another Bot API
     /// server); Ctrl-C or SIGTERM stops it
-    Telegram,
+    Telegram {
+        /// Webhook mode: Telegram posts updates to this public https:// address, which a reverse
+        /// proxy passes on to --listen; "" polls [default: the config's telegram.webhook_url,
+        /// else polling]
+        #[arg(long, value_name = "URL")]
+        webhook_url: Option<String>,
+        /// Where webhook mode listens, GET /healthz included [default: the config's
+        /// telegram.listen, 127.0.0.1:8443]
+        #[arg(long, value_name = "ADDR:PORT")]
+        listen: Option<std::net::SocketAddr>,
+    },
     /// Turn a text file, a saved web page or a link into a corpus article (header written,
     /// text kept); refuses a duplicate
     Add {
@@ -116,7 +126,7 @@ fn parse_date(s: &str) -> std::result::Result<quotebot::Date, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let telegram = matches!(cli.command, Command::Telegram);
+    let telegram = matches!(cli.command, Command::Telegram { .. });
     if telegram {
         // The token is in every Bot API address, so in many network errors: mask it in every
         // line written from here on.
@@ -210,7 +220,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Check => check(&corpus_dir),
-        Command::Telegram => telegram(&corpus_dir, &config),
+        Command::Telegram {
+            webhook_url,
+            listen,
+        } => {
+            let mut config = config;
+            if let Some(url) = webhook_url {
+                config.telegram.webhook_url = url;
+            }
+            if let Some(address) = listen {
+                if config.telegram.webhook_url.is_empty() {
+                    return Err(UsageError(
+                        "--listen is for webhook mode: give --webhook-url too (or [telegram] webhook_url)".into(),
+                    )
+                    .into());
+                }
+                config.telegram.listen = quotebot::config::Listen(address);
+            }
+            telegram(&corpus_dir, &config)
+        }
         Command::Add {
             file,
             date,
@@ -434,6 +462,19 @@ fn telegram(corpus_dir: &std::path::Path, config: &Config) -> Result<ExitCode> {
         ),
         _ => None,
     };
+    // Before the corpus, as the database below: an address that cannot be used stops the bot
+    // at once.
+    let webhook = if config.telegram.webhook_url.is_empty() {
+        None
+    } else {
+        let url = quotebot::config::check_webhook_url(&config.telegram.webhook_url)
+            .map_err(|e| UsageError(format!("--webhook-url: {e}")))?;
+        let address = config.telegram.listen.0;
+        let listener = std::net::TcpListener::bind(address)
+            .and_then(|l| l.set_nonblocking(true).map(|()| l))
+            .with_context(|| format!("listening on {address} (--listen, [telegram] listen)"))?;
+        Some((url, listener))
+    };
     // Before the corpus: a database that cannot be used stops the bot at once.
     let storage = std::sync::Arc::new(
         quotebot::storage::Storage::open(&config.storage).context("opening the database")?,
@@ -451,6 +492,18 @@ fn telegram(corpus_dir: &std::path::Path, config: &Config) -> Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    let updates = match webhook {
+        None => quotebot::telegram::Updates::Polling,
+        Some((url, listener)) => {
+            let _runtime = runtime.enter();
+            quotebot::telegram::Updates::Webhook(quotebot::telegram::webhook::Webhook {
+                url,
+                secret: config.telegram.webhook_secret.clone(),
+                listener: tokio::net::TcpListener::from_std(listener)
+                    .context("listening for the webhook")?,
+            })
+        }
+    };
     let library = std::sync::Arc::new(library);
     let feeds = config.feeds.clone();
     let following = std::sync::Arc::clone(&library);
@@ -458,12 +511,13 @@ fn telegram(corpus_dir: &std::path::Path, config: &Config) -> Result<ExitCode> {
     let result = runtime.block_on(async move {
         // Stops with the runtime, when the bot has stopped.
         tokio::spawn(quotebot::live::follow_feeds(following, feeds));
-        quotebot::telegram::run_stored(
+        quotebot::telegram::run_updates(
             quotebot::telegram::bot(token, api_url),
             library,
             config.telegram.clone(),
             Some(stored),
             quotebot::telegram::schema(),
+            updates,
             quotebot::telegram::signals(),
         )
         .await

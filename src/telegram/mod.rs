@@ -1,13 +1,15 @@
 //! The Telegram bot (`quotebot telegram`): the engine's answers in private chats, in groups and
-//! inline. Long polling through teloxide; Telegram's rate limits kept as its server sees them
-//! ([`limits`]); replies that hit a passing fault are sent again ([`retry`]); the token is kept
-//! out of every log line ([`redact`]).
+//! inline. Updates come by long polling through teloxide, or by webhook ([`webhook`]);
+//! Telegram's rate limits are kept as its server sees them ([`limits`]); replies that hit a
+//! passing fault are sent again ([`retry`]); the token is kept out of every log line
+//! ([`redact`]).
 //!
 //! Start-up: `getMe` is retried with a growing pause (each failure logged) until it answers,
-//! except when Telegram refuses the token, which is an error at once. A webhook left set is
-//! removed (retried until it is: `getUpdates` answers 409 while one is set), and updates are
-//! dispatched until the shutdown signal. Registering the commands (`setMyCommands`) is not
-//! needed for answering, so it runs beside the dispatcher, with its own retries and warnings.
+//! except when Telegram refuses the token, which is an error at once. To poll, a webhook left
+//! set is removed (retried until it is: `getUpdates` answers 409 while one is set); in webhook
+//! mode the webhook is set (retried the same way). Updates are dispatched until the shutdown
+//! signal. Registering the commands (`setMyCommands`) is not needed for answering, so it runs
+//! beside the dispatcher, with its own retries and warnings.
 
 pub mod callback;
 pub mod handlers;
@@ -15,14 +17,17 @@ pub mod limits;
 pub mod ops;
 pub mod redact;
 pub mod retry;
+pub mod webhook;
 
+use std::fmt::Debug;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use teloxide::ApiError;
 use teloxide::RequestError;
-use teloxide::dispatching::UpdateHandler;
+use teloxide::dispatching::{DefaultKey, UpdateHandler};
+use teloxide::error_handlers::ErrorHandler;
 use teloxide::prelude::*;
 use teloxide::types::{BotCommand, BotCommandScope, Me, Recipient};
 use teloxide::update_listeners::{Polling, UpdateListener};
@@ -155,6 +160,37 @@ pub async fn run_stored(
     handler: UpdateHandler<handlers::HandlerError>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
+    run_updates(
+        bot,
+        library,
+        config,
+        storage,
+        handler,
+        Updates::Polling,
+        shutdown,
+    )
+    .await
+}
+
+/// How updates reach the bot.
+#[derive(Debug)]
+pub enum Updates {
+    /// It asks for them (`getUpdates`), after removing any webhook.
+    Polling,
+    /// Telegram posts them to a listener (see [`webhook`]).
+    Webhook(webhook::Webhook),
+}
+
+/// [`run_stored`] with updates arriving as `updates` says.
+pub async fn run_updates(
+    bot: Bot,
+    library: Arc<Library>,
+    config: TelegramConfig,
+    storage: Option<Arc<Storage>>,
+    handler: UpdateHandler<handlers::HandlerError>,
+    updates: Updates,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
     let shutdown = futures_shutdown(shutdown);
     let me = tokio::select! {
         me = wait_for_me(&bot) => me?,
@@ -191,67 +227,72 @@ pub async fn run_stored(
         config.clone(),
         storage.is_some(),
     ));
-    tokio::select! {
-        () = remove_webhook(&bot) => {}
-        () = shutdown.wait() => {
-            commands.abort();
-            return Ok(());
-        }
-    }
 
     let tg = Tg {
         bot: bot.clone(),
         limiter: Arc::new(Limiter::new(Limits::default())),
     };
-    let mut listener = Polling::builder(bot.clone())
-        .timeout(POLL_TIMEOUT)
-        .backoff_strategy(backoff)
-        .build();
-    // Stopping goes through the listener, not the dispatcher's `ShutdownToken`: the token wakes
-    // the dispatcher with `Notify::notify_waiters`, which is lost when the dispatcher is busy
-    // with an update at that moment, and then it never stops (seen as a SIGTERM that hung). A
-    // stopped listener makes one last `getUpdates` (confirming the updates handed over) and
-    // ends; the dispatcher then finishes the updates in hand and returns.
-    let stop = listener.stop_token();
-    let alerts = storage
-        .clone()
-        .map(|s| tokio::spawn(ops::follow_alerts(tg.clone(), Arc::clone(&library), s)));
     let shared = Arc::new(Shared {
-        library,
+        library: Arc::clone(&library),
         config,
-        storage,
+        storage: storage.clone(),
     });
-    let mut dispatcher = Dispatcher::builder(bot, handlers::contained(handler))
-        .dependencies(dptree::deps![shared, tg])
+    let mut dispatcher = Dispatcher::builder(bot.clone(), handlers::contained(handler))
+        .dependencies(dptree::deps![shared, tg.clone()])
         .default_handler(|_| async {})
         .error_handler(Arc::new(|e: handlers::HandlerError| async move {
             log::error!("handling an update failed: {}", describe(&*e));
         }))
         .build();
-
-    let dispatch = dispatcher.try_dispatch_with_listener(
-        listener,
-        // Polling goes on after a pause (`backoff`): a warning, not an error.
-        Arc::new(|e: RequestError| async move {
-            log::warn!("getting updates failed: {}", describe(&e));
-        }),
-    );
-    // The updates in hand are answered within Telegram's limits, which for a backlog in one
-    // chat is a message a second: after `STOP_GRACE` the bot stops without the rest.
-    let stopped = async {
-        shutdown.wait().await;
-        log::info!("stopping: finishing the updates in hand");
-        stop.stop();
-        tokio::time::sleep(STOP_GRACE).await;
+    let mut alerts = None;
+    let mut start_alerts = || {
+        alerts = storage
+            .clone()
+            .map(|s| tokio::spawn(ops::follow_alerts(tg.clone(), Arc::clone(&library), s)));
     };
-    let result = tokio::select! {
-        result = dispatch => result,
-        () = stopped => {
-            log::warn!(
-                "stopping without the updates still in hand: they were not answered within {} s",
-                STOP_GRACE.as_secs()
-            );
-            Ok(())
+
+    let result = match updates {
+        Updates::Polling => {
+            tokio::select! {
+                () = remove_webhook(&bot) => {}
+                () = shutdown.wait() => {
+                    commands.abort();
+                    return Ok(());
+                }
+            }
+            let listener = Polling::builder(bot.clone())
+                .timeout(POLL_TIMEOUT)
+                .backoff_strategy(backoff)
+                .build();
+            start_alerts();
+            dispatch(
+                &mut dispatcher,
+                listener,
+                // Polling goes on after a pause (`backoff`): a warning, not an error.
+                Arc::new(|e: RequestError| async move {
+                    log::warn!("getting updates failed: {}", describe(&e));
+                }),
+                &shutdown,
+            )
+            .await
+        }
+        Updates::Webhook(hook) => {
+            let started = webhook::start(&bot, hook, Arc::clone(&library), &shutdown).await;
+            let Some((listener, server)) = started.inspect_err(|_| commands.abort())? else {
+                commands.abort();
+                return Ok(());
+            };
+            start_alerts();
+            let result = dispatch(
+                &mut dispatcher,
+                listener,
+                // Its stream cannot fail.
+                Arc::new(|e: std::convert::Infallible| async move { match e {} }),
+                &shutdown,
+            )
+            .await;
+            server.abort();
+            result
         }
     };
     commands.abort();
@@ -261,6 +302,47 @@ pub async fn run_stored(
     result.map_err(|e| telegram_error(&e))?;
     log::info!("stopped");
     Ok(())
+}
+
+/// Dispatches the updates `listener` brings until `shutdown`; then stops the listener and
+/// finishes the updates in hand, for at most [`STOP_GRACE`].
+async fn dispatch<L, Eh>(
+    dispatcher: &mut Dispatcher<Bot, handlers::HandlerError, DefaultKey>,
+    mut listener: L,
+    listener_errors: Arc<Eh>,
+    shutdown: &ShutdownSignal,
+) -> std::result::Result<(), RequestError>
+where
+    L: UpdateListener + Send,
+    L::Err: Debug,
+    Eh: ErrorHandler<L::Err> + Send + Sync,
+{
+    // Stopping goes through the listener, not the dispatcher's `ShutdownToken`: the token wakes
+    // the dispatcher with `Notify::notify_waiters`, which is lost when the dispatcher is busy
+    // with an update at that moment, and then it never stops (seen as a SIGTERM that hung). A
+    // stopped listener ends its stream (polling makes one last `getUpdates`, confirming the
+    // updates handed over; the webhook's server stops taking updates and closes); the
+    // dispatcher then finishes the updates in hand and returns.
+    let stop = listener.stop_token();
+    let dispatch = dispatcher.try_dispatch_with_listener(listener, listener_errors);
+    // The updates in hand are answered within Telegram's limits, which for a backlog in one
+    // chat is a message a second: after `STOP_GRACE` the bot stops without the rest.
+    let stopped = async {
+        shutdown.wait().await;
+        log::info!("stopping: finishing the updates in hand");
+        stop.stop();
+        tokio::time::sleep(STOP_GRACE).await;
+    };
+    tokio::select! {
+        result = dispatch => result,
+        () = stopped => {
+            log::warn!(
+                "stopping without the updates still in hand: they were not answered within {} s",
+                STOP_GRACE.as_secs()
+            );
+            Ok(())
+        }
+    }
 }
 
 /// A shutdown signal that several tasks can wait for.

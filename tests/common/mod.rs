@@ -74,6 +74,8 @@ struct State {
     /// (chat, user) pairs where the user is an administrator of the group, for
     /// `getChatMember`; everyone else is a plain member.
     chat_admins: Vec<(i64, i64)>,
+    /// When each update was handed over in an answer to `getUpdates` (the first time).
+    handed_over: HashMap<i64, Instant>,
 }
 
 /// The server. Dropping it does not stop it: it lives as long as the test's runtime.
@@ -272,7 +274,8 @@ impl FakeApi {
             }
             // teloxide writes method names capitalized (`GetMe`); Telegram ignores the case.
             let method = lower_first(path.rsplit('/').next().unwrap_or(""));
-            let body: Value = serde_json::from_slice(&body_bytes).unwrap_or(Value::Null);
+            let body: Value = serde_json::from_slice(&body_bytes)
+                .unwrap_or_else(|_| form_fields(&head, &body_bytes).unwrap_or(Value::Null));
             let arrived = Instant::now();
             let fault = {
                 let mut s = self.state.lock().unwrap();
@@ -356,6 +359,12 @@ impl FakeApi {
                         s.updates.iter().take(limit).cloned().collect()
                     };
                     if !ready.is_empty() || Instant::now() > deadline {
+                        let now = Instant::now();
+                        let mut s = self.state.lock().unwrap();
+                        for u in &ready {
+                            let id = u["update_id"].as_i64().unwrap_or(0);
+                            s.handed_over.entry(id).or_insert(now);
+                        }
                         break json!(ready);
                     }
                     let notified = self.changed.notified();
@@ -704,4 +713,130 @@ pub fn inline_query_in(user: i64, query: &str, language_code: &str) -> Value {
     let mut q = inline_query(user, query);
     q["inline_query"]["from"]["language_code"] = json!(language_code);
     q
+}
+
+/// Webhook mode: the fake server posts updates to the bot's listener as Telegram's servers do
+/// (the test stands in for the reverse proxy: the webhook's path, on 127.0.0.1).
+impl FakeApi {
+    /// The last `setWebhook` served: its `url` and `secret_token`.
+    pub fn webhook_set(&self) -> Option<(String, Option<String>)> {
+        self.served("setWebhook").last().map(|c| {
+            (
+                c.body["url"].as_str().unwrap_or("").to_string(),
+                c.body["secret_token"].as_str().map(str::to_string),
+            )
+        })
+    }
+
+    /// When the update `id` was first handed over by `getUpdates`.
+    pub fn handed_over(&self, id: i64) -> Option<Instant> {
+        self.state.lock().unwrap().handed_over.get(&id).copied()
+    }
+
+    /// Posts `update` (its `update_id` filled in) to the bot listening on 127.0.0.1:`port`, at
+    /// the path of the webhook set, with `secret` as `X-Telegram-Bot-Api-Secret-Token` (none:
+    /// no header). Returns the update's id, the HTTP status, and when the request was sent.
+    pub async fn post_update(
+        &self,
+        port: u16,
+        mut update: Value,
+        secret: Option<&str>,
+    ) -> (i64, u16, Instant) {
+        let (url, _) = self.webhook_set().expect("a webhook was set");
+        let path = url::Url::parse(&url)
+            .expect("the webhook is a URL")
+            .path()
+            .to_string();
+        let id = {
+            let mut s = self.state.lock().unwrap();
+            let id = s.next_update_id;
+            s.next_update_id += 1;
+            id
+        };
+        update["update_id"] = json!(id);
+        let mut request = self
+            .webhook_client()
+            .post(format!("http://127.0.0.1:{port}{path}"))
+            .header("content-type", "application/json")
+            .body(update.to_string());
+        if let Some(s) = secret {
+            request = request.header("X-Telegram-Bot-Api-Secret-Token", s);
+        }
+        let sent = Instant::now();
+        let status = request
+            .send()
+            .await
+            .expect("the bot's listener answers")
+            .status()
+            .as_u16();
+        (id, status, sent)
+    }
+
+    /// Delivers `update` with the secret given to `setWebhook`, as Telegram does; panics unless
+    /// the bot takes it (200). Returns its id and when it was sent.
+    pub async fn deliver(&self, port: u16, update: Value) -> (i64, Instant) {
+        let secret = self.webhook_set().and_then(|(_, s)| s);
+        let (id, status, sent) = self.post_update(port, update, secret.as_deref()).await;
+        assert_eq!(status, 200, "update {id} was not taken");
+        (id, sent)
+    }
+
+    /// One client for this server's deliveries: Telegram keeps its connections to a webhook
+    /// open too. (Per server, not per process: a client's connections belong to the runtime of
+    /// the test that opened them.)
+    fn webhook_client(&self) -> reqwest::Client {
+        static CLIENTS: Mutex<Option<HashMap<u16, reqwest::Client>>> = Mutex::new(None);
+        CLIENTS
+            .lock()
+            .unwrap()
+            .get_or_insert_with(HashMap::new)
+            .entry(self.port)
+            .or_insert_with(|| {
+                reqwest::Client::builder()
+                    .no_proxy()
+                    .timeout(Duration::from_secs(60))
+                    .build()
+                    .expect("an HTTP client")
+            })
+            .clone()
+    }
+}
+
+/// A port on 127.0.0.1 free a moment ago, for the bot's `--listen`.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+    listener.local_addr().unwrap().port()
+}
+
+/// The text fields of a `multipart/form-data` body (teloxide sends `setWebhook` so) as a JSON
+/// object of strings.
+fn form_fields(head: &str, body: &[u8]) -> Option<Value> {
+    let boundary = head
+        .lines()
+        .find(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("content-type: multipart/form-data")
+        })?
+        .split("boundary=")
+        .nth(1)?
+        .trim()
+        .trim_matches('"')
+        .to_string();
+    let body = String::from_utf8_lossy(body);
+    let mut fields = serde_json::Map::new();
+    for part in body.split(&format!("--{boundary}")) {
+        let Some((headers, value)) = part.split_once("\r\n\r\n") else {
+            continue;
+        };
+        let Some(name) = headers
+            .split("name=\"")
+            .nth(1)
+            .and_then(|n| n.split('"').next())
+        else {
+            continue;
+        };
+        let value = value.strip_suffix("\r\n").unwrap_or(value);
+        fields.insert(name.to_string(), json!(value));
+    }
+    Some(Value::Object(fields))
 }

@@ -31,8 +31,20 @@ impl BotProcess {
         token: Option<&str>,
         log: Option<&str>,
     ) -> BotProcess {
+        BotProcess::spawn_args(dir, api_url, token, log, &[])
+    }
+
+    /// [`BotProcess::spawn_with`] with `args` after `quotebot telegram`.
+    pub fn spawn_args(
+        dir: &Path,
+        api_url: &str,
+        token: Option<&str>,
+        log: Option<&str>,
+        args: &[&str],
+    ) -> BotProcess {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_quotebot"));
         cmd.arg("telegram")
+            .args(args)
             .current_dir(dir)
             .env("TELOXIDE_API_URL", api_url)
             .stdout(Stdio::piped())
