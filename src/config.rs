@@ -1,6 +1,6 @@
 //! The configuration file (`config/quotebot.toml`): every key has a default, so an empty file,
 //! or one holding only `[telegram]` and `admins = [123]`, is valid. Unknown keys are errors, so
-//! that a misspelt key is not silently ignored. Every key is documented in the README.
+//! that a misspelt key is not silently ignored. Every key is documented in docs/GUIDE.md ("Configuration").
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -435,5 +435,101 @@ mod tests {
             Config::default(),
             "config/quotebot.toml should spell out the defaults"
         );
+    }
+
+    /// The keys of the `Config` types (read from this file), each with its doc comment.
+    fn documented_keys() -> Vec<String> {
+        let source = include_str!("config.rs");
+        let body = |name: &str| -> &str {
+            let start = source.find(&format!("pub struct {name} {{")).unwrap();
+            let end = start + source[start..].find("\n}\n").unwrap();
+            &source[start..end]
+        };
+        let fields = |name: &str| -> Vec<(String, String)> {
+            let lines: Vec<&str> = body(name).lines().collect();
+            lines
+                .iter()
+                .enumerate()
+                .filter_map(|(i, l)| {
+                    let (field, ty) = l.trim().strip_prefix("pub ")?.split_once(": ")?;
+                    let above = lines[..i]
+                        .iter()
+                        .rev()
+                        .find(|l| !l.trim().starts_with("#["))
+                        .unwrap();
+                    assert!(
+                        above.trim().starts_with("///"),
+                        "{name}.{field} has no doc comment"
+                    );
+                    Some((field.to_string(), ty.trim_end_matches(',').to_string()))
+                })
+                .collect()
+        };
+        let mut keys = Vec::new();
+        for (section, ty) in fields("Config") {
+            let ty = ty.trim_start_matches("Vec<").trim_end_matches('>');
+            if ty != section && section == "feeds" {
+                keys.push(section.clone());
+            }
+            keys.extend(
+                fields(ty)
+                    .into_iter()
+                    .map(|(field, _)| format!("{section}.{field}")),
+            );
+        }
+        keys
+    }
+
+    /// The three descriptions of the configuration agree: every key of the types above is a
+    /// row of the guide's table and no row is anything else, and each row's default is the
+    /// value the shipped file spells out (which the test above holds to the code's defaults).
+    #[test]
+    fn the_guide_the_shipped_file_and_the_types_agree() {
+        let keys = documented_keys();
+        assert!(keys.contains(&"search.min_score".to_string()), "{keys:?}");
+        let guide = include_str!("../docs/GUIDE.md");
+        let section = &guide[guide.find("## Configuration").unwrap()..];
+        let rows: Vec<(String, String)> = section
+            .lines()
+            .skip_while(|l| !l.starts_with("| key"))
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| {
+                let cells: Vec<&str> = l.split(" | ").collect();
+                (
+                    cells[0]
+                        .trim_start_matches("| ")
+                        .trim_matches('`')
+                        .to_string(),
+                    cells[1].trim_matches('`').to_string(),
+                )
+            })
+            .collect();
+        let table: Vec<&String> = rows.iter().map(|(k, _)| k).collect();
+        let mut sorted_keys = keys.clone();
+        sorted_keys.sort();
+        let mut sorted_table = table.clone();
+        sorted_table.sort();
+        assert_eq!(
+            sorted_table,
+            sorted_keys.iter().collect::<Vec<_>>(),
+            "docs/GUIDE.md's table and the Config types"
+        );
+        let shipped: toml::Table = toml::from_str(include_str!("../config/quotebot.toml")).unwrap();
+        for (key, default) in &rows {
+            let Some((section, field)) = key.split_once('.') else {
+                continue;
+            };
+            if section == "feeds" {
+                continue;
+            }
+            match shipped[section].get(field) {
+                Some(value) => assert_eq!(&value.to_string(), default, "{key}"),
+                None => assert!(
+                    default.starts_with("(none"),
+                    "{key} is not in the shipped file"
+                ),
+            }
+        }
     }
 }

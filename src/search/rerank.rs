@@ -4,7 +4,7 @@
 //! sentence holds the kind of thing the question asks for (a date for "when", a number for
 //! "how many", a name for "who"), whether it defines what it begins with ("X is a …") — and
 //! combined with weights fitted offline (`eval/examples/fit.rs`, on the benchmark's train splits;
-//! each feature kept only where it helps across datasets: see the README's ablation).
+//! each feature kept only where it helps across datasets: see docs/BENCHMARKS.md's ablation).
 
 use rustc_hash::FxHashMap;
 
