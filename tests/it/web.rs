@@ -2,7 +2,7 @@
 //! a little site on 127.0.0.1) or a saved page, `--json`, the date found or not, charsets, and
 //! every refusal — which prints nothing on stdout, one line on stderr, and writes nothing.
 
-mod site;
+use crate::site;
 
 use std::fs;
 use std::path::PathBuf;

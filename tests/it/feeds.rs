@@ -4,8 +4,8 @@
 //! page has none, and a malformed or missing feed reported and retried without stopping the
 //! others. The seen-state is the hidden `.quotebot-feeds.json` in the corpus folder.
 
-mod common;
-mod site;
+use crate::common;
+use crate::site;
 
 use std::fs;
 use std::path::Path;

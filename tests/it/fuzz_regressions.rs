@@ -2,7 +2,7 @@
 //! checks its fuzz target makes (`tests/invariants`), and so do the seeds the fuzzer starts
 //! from (`fuzz/seeds/<target>/`), so that `cargo test` covers them without `cargo fuzz`.
 
-mod invariants;
+use crate::invariants;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

@@ -5,9 +5,9 @@
 //! is answered once each; `/healthz` tells the live corpus; SIGTERM ends the bot with status 0;
 //! a bad secret in the config, an http:// address or a taken port stop it at once; a failing
 //! `setWebhook` is retried. The update-to-reply time beside polling mode's is printed
-//! (`cargo test --release --test webhook -- --nocapture update_to_reply`), never asserted.
+//! (`cargo test --release --test it -- --nocapture webhook::update_to_reply`), never asserted.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

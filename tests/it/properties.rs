@@ -8,9 +8,9 @@
 //! ([`ALPHABET`], [`SCRIPT_WORDS`]); questions from the same alphabet and from the article's
 //! own words.
 //!
-//! `PROPTEST_CASES=10000 cargo test --release --test properties` runs them longer.
+//! `PROPTEST_CASES=10000 cargo test --release --test it properties::` runs them longer.
 
-mod invariants;
+use crate::invariants;
 
 use std::path::Path;
 use std::sync::OnceLock;

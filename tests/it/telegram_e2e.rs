@@ -5,9 +5,9 @@
 //! nowhere in its output. A corpus with a lone tatweel is answered; questions are answered
 //! while `setMyCommands` keeps failing; the buttons of an answer given before a reload say it
 //! is out of date. The time from update to reply on loopback is printed
-//! (`cargo test --test telegram_e2e -- --nocapture`), never asserted.
+//! (`cargo test --test it -- --nocapture telegram_e2e::`), never asserted.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -8,7 +8,7 @@
 //! `quotebot chat --lang`. Quotes and titles stay as the articles have them. (The engine's own
 //! languages are `tests/languages.rs`.)
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -6,9 +6,9 @@
 //!
 //! The limits make it take about a minute (the busy group's 21st question waits for its
 //! first to be a minute old). Throughput, latency and memory are printed, never asserted as speed:
-//! `cargo test --release --test load -- --nocapture`.
+//! `cargo test --release --test it -- --nocapture load::`.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -9,7 +9,7 @@
 //! answer no longer known is refused. Waits are generous timeouts;
 //! nothing here asserts that anything is fast.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

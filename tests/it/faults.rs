@@ -20,7 +20,7 @@
 //! teloxide waits 10 s after any 5xx before it reports it, and its HTTP client gives up after
 //! 17 s; these tests take about a minute, running side by side.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::sync::Arc;

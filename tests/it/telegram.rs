@@ -3,8 +3,8 @@
 //! the allow-list, escaping. Waiting for a reply uses a generous timeout; nothing here asserts
 //! that anything is fast.
 
-mod common;
-mod invariants;
+use crate::common;
+use crate::invariants;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -4,8 +4,8 @@
 //! "no date found") and sentences, or why it was refused; an admin's `.html` document is read
 //! the same way; a stranger's link is an ordinary question and is never fetched.
 
-mod common;
-mod site;
+use crate::common;
+use crate::site;
 
 use std::time::Duration;
 
