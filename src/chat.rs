@@ -213,6 +213,6 @@ mod tests {
             "«\u{2068}Grain exports grew fast.\u{2069}»\n— \u{2068}Grain\u{2069}، ۹ مهر ۱۴۰۳ (30 September 2024)"
         );
         assert!(reply(&mut fa, "/help").contains("/quit      بیرون"));
-        assert!(banner(&e, Lang::Fa).starts_with("quotebot: ۱ مقاله با ۴ جمله"));
+        assert!(banner(&e, Lang::Fa).starts_with("quotebot: ۱ مقاله (۴ جمله)"));
     }
 }

@@ -281,7 +281,7 @@ mod tests {
         );
         assert_eq!(
             r.render(Format::Plain),
-            "تازه در مقاله‌ها: «\u{2068}Iran can become a grain hub.\u{2069}»\n— \u{2068}Iran & Russia\u{2069}، ۹ مهر ۱۴۰۳ (30 September 2024)\nچون «\u{2068}grain\u{2069}» را دنبال می‌کنید."
+            "مطلب تازه در مقاله‌ها: «\u{2068}Iran can become a grain hub.\u{2069}»\n— \u{2068}Iran & Russia\u{2069}، ۹ مهر ۱۴۰۳ (30 September 2024)\nچون «\u{2068}grain\u{2069}» را دنبال می‌کنید."
         );
         let long = alert(Lang::Fa, "t", &"word ".repeat(3000), "T", None);
         let plain = long.render(Format::Plain);

@@ -484,13 +484,13 @@ pub fn refusal_reason(lang: Lang, refusal: &crate::live::Refusal) -> String {
         Refusal::Duplicate(file) => {
             i18n::fill(lang, "refused_duplicate", &[("file", &isolate(lang, file))])
         }
-        Refusal::Io(e) => i18n::fill(lang, "refused_not_saved", &[("error", e)]),
+        Refusal::Io(e) => i18n::fill(lang, "refused_not_saved", &[("error", &isolate(lang, e))]),
         // The page readers give their reasons as text; the one readers meet most (a link to
         // something that is not an article) is known by its words.
         Refusal::Web(why) if *why == crate::web::extract::NotArticle::NoText.to_string() => {
             text(lang, "refused_no_text").to_string()
         }
-        Refusal::Invalid(why) | Refusal::Web(why) => why.clone(),
+        Refusal::Invalid(why) | Refusal::Web(why) => isolate(lang, why).into_owned(),
     }
 }
 
@@ -500,7 +500,7 @@ pub fn fetch_failed(lang: Lang, e: &crate::web::FetchError) -> String {
     use crate::web::FetchError;
     use crate::web::fetch::{MAX_BYTES, MAX_REDIRECTS, TOTAL_TIMEOUT};
     match e {
-        FetchError::BadUrl(why) => why.clone(),
+        FetchError::BadUrl(why) => isolate(lang, why).into_owned(),
         FetchError::Private(address) => i18n::fill(
             lang,
             "fetch_private",
@@ -516,7 +516,9 @@ pub fn fetch_failed(lang: Lang, e: &crate::web::FetchError) -> String {
             "fetch_timeout",
             &[("n", &number(lang, TOTAL_TIMEOUT.as_secs()))],
         ),
-        FetchError::Status(status) => i18n::fill(lang, "fetch_status", &[("status", status)]),
+        FetchError::Status(status) => {
+            i18n::fill(lang, "fetch_status", &[("status", &isolate(lang, status))])
+        }
         FetchError::WrongType(kind) => {
             i18n::fill(lang, "fetch_wrong_type", &[("kind", &isolate(lang, kind))])
         }
@@ -525,7 +527,9 @@ pub fn fetch_failed(lang: Lang, e: &crate::web::FetchError) -> String {
             "fetch_too_large",
             &[("n", &number(lang, MAX_BYTES / 1024 / 1024))],
         ),
-        FetchError::Network(why) => i18n::fill(lang, "fetch_network", &[("error", why)]),
+        FetchError::Network(why) => {
+            i18n::fill(lang, "fetch_network", &[("error", &isolate(lang, why))])
+        }
     }
 }
 

@@ -145,10 +145,17 @@ pub fn text(lang: Lang, key: &str) -> &'static str {
     if let Some(t) = catalogue(lang).get(key) {
         return t;
     }
-    log::error!("no {key:?} in the {} catalogue", lang.code());
-    match catalogue(Lang::En).get(key) {
-        Some(t) => t,
-        None => Box::leak(key.to_string().into_boxed_str()),
+    // The unit tests reach every message they render: a key missing there fails them. (The
+    // catalogues' completeness is checked separately, for the keys the code names.)
+    #[cfg(test)]
+    panic!("no {key:?} in the {} catalogue", lang.code());
+    #[cfg(not(test))]
+    {
+        log::error!("no {key:?} in the {} catalogue", lang.code());
+        match catalogue(Lang::En).get(key) {
+            Some(t) => t,
+            None => "(a message is missing from this build)",
+        }
     }
 }
 
@@ -340,15 +347,60 @@ pub const PDI: char = '\u{2069}';
 #[must_use]
 pub fn isolate(lang: Lang, s: &str) -> Cow<'_, str> {
     if lang.is_rtl() {
-        Cow::Owned(format!("{FSI}{s}{PDI}"))
+        // Direction controls inside would close the isolate early or turn the rest around.
+        Cow::Owned(format!("{FSI}{}{PDI}", without_bidi_controls(s)))
     } else {
         Cow::Borrowed(s)
     }
 }
 
+/// `s` without the bidirectional embedding, override and isolate controls (U+202A–202E,
+/// U+2066–2069).
+#[must_use]
+pub fn without_bidi_controls(s: &str) -> Cow<'_, str> {
+    let control = |c: char| matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if s.contains(control) {
+        Cow::Owned(s.chars().filter(|&c| !control(c)).collect())
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// `s` with Persian (U+06F0–06F9) and Arabic-Indic (U+0660–0669) digits as ASCII ones.
+#[must_use]
+pub fn ascii_digits(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\u{6f0}'..='\u{6f9}' => char::from(b'0' + (c as u32 - 0x6f0) as u8),
+            '\u{660}'..='\u{669}' => char::from(b'0' + (c as u32 - 0x660) as u8),
+            c => c,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn persian_and_arabic_digits_read_as_ascii() {
+        assert_eq!(ascii_digits("۱۲"), "12");
+        assert_eq!(ascii_digits("٣ and 4"), "3 and 4");
+        assert_eq!(ascii_digits("۱").parse::<usize>(), Ok(1));
+    }
+
+    /// A user's text cannot close the bot's isolate early or turn the rest of the line around.
+    #[test]
+    fn isolates_drop_the_direction_controls_inside() {
+        let hostile = "grain\u{2069}\u{202e}exports\u{202a}";
+        assert_eq!(
+            isolate(Lang::Fa, hostile),
+            format!("{FSI}grainexports{PDI}")
+        );
+        assert_eq!(without_bidi_controls("plain"), "plain");
+        // English replies have no isolates and leave the text alone.
+        assert_eq!(isolate(Lang::En, hostile), hostile);
+    }
 
     /// Every key in every language, and nothing more.
     #[test]

@@ -523,6 +523,7 @@ pub enum Followed {
 /// characters.
 #[must_use]
 pub fn normalize_topic(topic: &str) -> String {
+    let topic = crate::i18n::without_bidi_controls(topic);
     let words: Vec<&str> = topic.split_whitespace().collect();
     words.join(" ").chars().take(100).collect()
 }
@@ -548,7 +549,10 @@ pub fn follow_in(
     lang: &str,
 ) -> rusqlite::Result<Followed> {
     let topics = following(conn, chat)?;
-    if let Some(same) = topics.iter().find(|t| t.eq_ignore_ascii_case(topic)) {
+    if let Some(same) = topics
+        .iter()
+        .find(|t| t.to_lowercase() == topic.to_lowercase())
+    {
         conn.execute(
             "UPDATE follows SET lang = ?3 WHERE chat = ?1 AND topic = ?2",
             params![chat, same, lang],
@@ -704,6 +708,15 @@ mod tests {
         let mut c = Connection::open_in_memory().unwrap();
         migrate(&mut c).unwrap();
         c
+    }
+
+    /// A topic followed again in other letter case (in any script) is the same topic.
+    #[test]
+    fn topics_differ_not_by_case_in_any_script() {
+        let c = db();
+        assert_eq!(follow(&c, NOW, 1, "Зерно").unwrap(), Followed::Added(1));
+        assert_eq!(follow(&c, NOW, 1, "зерно").unwrap(), Followed::Already);
+        assert_eq!(following(&c, 1).unwrap(), ["Зерно"]);
     }
 
     fn sent(sentence: u32, question: Option<&str>) -> Sent {

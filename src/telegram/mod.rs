@@ -232,6 +232,7 @@ pub async fn run_updates(
         bot: bot.clone(),
         limiter: Arc::new(Limiter::new(Limits::default())),
     };
+    let language = config.language;
     let shared = Arc::new(Shared {
         library: Arc::clone(&library),
         config,
@@ -246,9 +247,14 @@ pub async fn run_updates(
         .build();
     let mut alerts = None;
     let mut start_alerts = || {
-        alerts = storage
-            .clone()
-            .map(|s| tokio::spawn(ops::follow_alerts(tg.clone(), Arc::clone(&library), s)));
+        alerts = storage.clone().map(|s| {
+            tokio::spawn(ops::follow_alerts(
+                tg.clone(),
+                Arc::clone(&library),
+                s,
+                language,
+            ))
+        });
     };
 
     let result = match updates {

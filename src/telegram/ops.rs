@@ -251,7 +251,8 @@ pub async fn on_follow_command(
             Ok(topics) => say::following(lang, &topics),
             Err(e) => failed(&storage, lang, "listing the topics followed", &e),
         },
-        FollowCommand::Unfollow(n) => match n.trim().parse::<usize>() {
+        // Persian and Arabic keyboards type their own digits (as `/following` numbers them).
+        FollowCommand::Unfollow(n) => match crate::i18n::ascii_digits(n.trim()).parse::<usize>() {
             Err(_) => say::unfollowed(lang, None),
             Ok(n) => match storage.call(move |c| db::unfollow(c, chat, n)).await {
                 Ok(topic) => say::unfollowed(lang, topic.as_deref()),
@@ -371,12 +372,17 @@ impl Fingerprints {
 
 /// Sends follow alerts until the library is dropped: at start, for articles that arrived
 /// while the bot was not running, then after every reload that changed something.
-pub async fn follow_alerts(tg: Tg, library: Arc<Library>, storage: Arc<Storage>) {
+pub async fn follow_alerts(
+    tg: Tg,
+    library: Arc<Library>,
+    storage: Arc<Storage>,
+    language: crate::i18n::Language,
+) {
     let mut changes = library.subscribe();
     let mut fingerprints = Fingerprints::default();
     loop {
         changes.mark_unchanged();
-        fingerprints = check_alerts(&tg, &library, &storage, fingerprints).await;
+        fingerprints = check_alerts(&tg, &library, &storage, language, fingerprints).await;
         log::debug!("follow alerts checked");
         if changes.changed().await.is_err() {
             return;
@@ -397,6 +403,7 @@ async fn check_alerts(
     tg: &Tg,
     library: &Arc<Library>,
     storage: &Arc<Storage>,
+    language: crate::i18n::Language,
     mut fingerprints: Fingerprints,
 ) -> Fingerprints {
     let index = library.engine().index();
@@ -483,8 +490,12 @@ async fn check_alerts(
         lang,
     } in follows
     {
-        // Written by this bot as a two-letter code; anything else is English.
-        let lang = Lang::parse(&lang).unwrap_or_default();
+        // A language set in the configuration is everyone's; else the follower's, written by
+        // this bot as a two-letter code (anything else is English).
+        let lang = match language {
+            crate::i18n::Language::Fixed(l) => l,
+            crate::i18n::Language::Auto => Lang::parse(&lang).unwrap_or_default(),
+        };
         // Articles that were there when the topic was followed are not news to the chat, even
         // when they change later.
         let news = found

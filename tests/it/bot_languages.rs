@@ -364,7 +364,7 @@ async fn a_follow_alert_comes_in_the_followers_language() {
             .body,
     );
     assert!(
-        persian.starts_with(&format!("تازه در مقاله‌ها: «{FSI}Russia")),
+        persian.starts_with(&format!("مطلب تازه در مقاله‌ها: «{FSI}Russia")),
         "{persian}"
     );
     assert!(
@@ -394,6 +394,13 @@ async fn a_follow_alert_comes_in_the_followers_language() {
             && english.ends_with("Because you follow “grain exports”.</i>"),
         "{english}"
     );
+    // `/following` numbers in Persian digits, and a Persian keyboard types them back.
+    let listed = text(&say(&api, 5, Some("fa"), "/following", 3).await);
+    assert!(listed.contains("۱. "), "{listed}");
+    let unfollowed = text(&say(&api, 5, Some("fa"), "/unfollow ۱", 4).await);
+    assert!(unfollowed.contains("grain exports"), "{unfollowed}");
+    let listed = text(&say(&api, 5, Some("fa"), "/following", 5).await);
+    assert!(!listed.contains("grain exports"), "{listed}");
     bot.signal("TERM");
     let (status, output) = bot.wait_exit(WAIT).await;
     assert_eq!(status.code(), Some(0), "{output}");
@@ -433,7 +440,7 @@ fn the_terminal_chat_speaks_the_language_asked_for() {
     let fa = chat(dir.path(), &["--lang", "fa"], "/about\n");
     let fa_out = String::from_utf8_lossy(&fa.stdout);
     assert!(
-        fa_out.starts_with("۱ مقاله با ") && fa_out.contains("۹ مهر ۱۴۰۳ (30 September 2024)"),
+        fa_out.starts_with("۱ مقاله (") && fa_out.contains("۹ مهر ۱۴۰۳ (30 September 2024)"),
         "{fa_out}"
     );
     // English without the flag, as before.
