@@ -206,7 +206,9 @@ async fn a_feed_gains_items_between_polls_and_after_a_restart() {
     let bot = BotProcess::spawn(dir, &api.url(), Some("42:feeds-token"));
     let deadline = Instant::now() + WAIT;
     let tram = "2024-09-30-Old-tram-depot-to-become-a-covered-market.txt";
-    while !articles(dir).contains(&tram.to_string()) {
+    // The file appears before the bot's index has it (the bot reloads after writing it); the
+    // round's log line comes after both.
+    while !(articles(dir).contains(&tram.to_string()) && bot.output().contains(" 1 added")) {
         assert!(
             Instant::now() < deadline,
             "the bot did not add the new item: {:?}\n{}",
