@@ -31,6 +31,7 @@ use teloxide::error_handlers::ErrorHandler;
 use teloxide::prelude::*;
 use teloxide::types::{BotCommand, BotCommandScope, Me, Recipient};
 use teloxide::update_listeners::{Polling, UpdateListener};
+use tokio_util::sync::CancellationToken;
 
 use crate::config::TelegramConfig;
 use crate::error::{Error, Result};
@@ -191,10 +192,10 @@ pub async fn run_updates(
     updates: Updates,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let shutdown = futures_shutdown(shutdown);
+    let shutdown = cancelled_by(shutdown);
     let me = tokio::select! {
         me = wait_for_me(&bot) => me?,
-        () = shutdown.wait() => return Ok(()),
+        () = shutdown.cancelled() => return Ok(()),
     };
     let index = library.engine().index();
     log::info!(
@@ -261,7 +262,7 @@ pub async fn run_updates(
         Updates::Polling => {
             tokio::select! {
                 () = remove_webhook(&bot) => {}
-                () = shutdown.wait() => {
+                () = shutdown.cancelled() => {
                     commands.abort();
                     return Ok(());
                 }
@@ -316,7 +317,7 @@ async fn dispatch<L, Eh>(
     dispatcher: &mut Dispatcher<Bot, handlers::HandlerError, DefaultKey>,
     mut listener: L,
     listener_errors: Arc<Eh>,
-    shutdown: &ShutdownSignal,
+    shutdown: &CancellationToken,
 ) -> std::result::Result<(), RequestError>
 where
     L: UpdateListener + Send,
@@ -334,7 +335,7 @@ where
     // The updates in hand are answered within Telegram's limits, which for a backlog in one
     // chat is a message a second: after `STOP_GRACE` the bot stops without the rest.
     let stopped = async {
-        shutdown.wait().await;
+        shutdown.cancelled().await;
         log::info!("stopping: finishing the updates in hand");
         stop.stop();
         tokio::time::sleep(STOP_GRACE).await;
@@ -351,23 +352,15 @@ where
     }
 }
 
-/// A shutdown signal that several tasks can wait for.
-struct ShutdownSignal(tokio::sync::watch::Receiver<bool>);
-
-impl ShutdownSignal {
-    async fn wait(&self) {
-        let mut rx = self.0.clone();
-        let _ = rx.wait_for(|&stop| stop).await;
-    }
-}
-
-fn futures_shutdown(shutdown: impl Future<Output = ()> + Send + 'static) -> ShutdownSignal {
-    let (tx, rx) = tokio::sync::watch::channel(false);
+/// A token cancelled when `shutdown` completes, that every part of the bot can wait on.
+fn cancelled_by(shutdown: impl Future<Output = ()> + Send + 'static) -> CancellationToken {
+    let token = CancellationToken::new();
+    let cancel = token.clone();
     tokio::spawn(async move {
         shutdown.await;
-        let _ = tx.send(true);
+        cancel.cancel();
     });
-    ShutdownSignal(rx)
+    token
 }
 
 /// The commands of `groups` (see [`handlers::command_groups`]) as Telegram's command menu

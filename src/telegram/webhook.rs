@@ -96,7 +96,7 @@ pub(super) async fn start(
     bot: &Bot,
     hook: Webhook,
     library: Arc<Library>,
-    shutdown: &super::ShutdownSignal,
+    shutdown: &tokio_util::sync::CancellationToken,
 ) -> Result<
     Option<(
         impl UpdateListener<Err = std::convert::Infallible> + Send + use<>,
@@ -131,7 +131,7 @@ pub(super) async fn start(
                 return Err(e);
             }
         }
-        () = shutdown.wait() => {
+        () = shutdown.cancelled() => {
             stop.stop();
             return Ok(None);
         }
