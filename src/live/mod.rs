@@ -9,34 +9,25 @@
 //! it; a broken *changed* file keeps its previous version (a file saved halfway through an
 //! edit must not make its article vanish); a reload that fails as a whole (the folder gone)
 //! keeps the previous index.
+//!
+//! The rooms: this file (the library and its reloads), `watch.rs` (the folder watched, changes
+//! gathered into bursts), `uploads.rs` (documents sent by admins), `feeds.rs` (the configured
+//! feeds followed while the bot runs).
 
 use std::collections::{HashMap, HashSet};
 use std::hash::Hasher;
-use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{RecvTimeoutError, channel};
+
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::config::SearchConfig;
 use crate::corpus::{self, Article, Problem};
 use crate::engine::Engine;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::intake::relative;
 pub use crate::intake::{AddOptions, Added, Refusal, add_file};
 use crate::search::Index;
-
-/// Files larger than this are refused as uploads.
-pub const MAX_UPLOAD_BYTES: usize = 1024 * 1024;
-
-/// The folder inside the corpus that uploads are saved in.
-pub const UPLOADS: &str = "uploads";
-
-/// A watcher waits this long without events before it reloads (a burst of files is one
-/// reload)…
-pub const QUIET: Duration = Duration::from_millis(300);
-/// …but never longer than this after the first event.
-pub const MAX_WAIT: Duration = Duration::from_secs(3);
 
 /// What a file was when it was last read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -392,247 +383,15 @@ impl Library {
         }
         Ok(added)
     }
-
-    /// Checks a document sent by an admin, saves it under `uploads/` with a safe, free name,
-    /// and reloads.
-    pub fn add_document(
-        &self,
-        file_name: &str,
-        bytes: &[u8],
-    ) -> std::result::Result<Added, Refusal> {
-        let _adding = self.adding.lock().unwrap_or_else(PoisonError::into_inner);
-        let safe = check_upload(file_name, bytes.len())?;
-        let uploads = self.dir.join(UPLOADS);
-        let (article, _) = Article::parse(&uploads.join(&safe), bytes)
-            .map_err(|e| Refusal::Invalid(without_dir(&e.to_string(), &uploads)))?;
-        if article.date.is_none() {
-            return Err(Refusal::NoDate);
-        }
-        if let Some(p) = self.duplicate_of(&article.text) {
-            return Err(Refusal::Duplicate(relative(&p, &self.dir)));
-        }
-        std::fs::create_dir_all(&uploads).map_err(|e| Refusal::Io(e.to_string()))?;
-        let path = crate::intake::write_new_atomic(&uploads, &safe, bytes)
-            .map_err(|e| Refusal::Io(e.to_string()))?;
-        let saved_as = relative(&path, &self.dir);
-        let file = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let renamed_from = (file != file_name).then(|| file_name.to_string());
-        if let Err(e) = self.reload() {
-            log::warn!("reloading after an upload failed: {e}");
-        }
-        Ok(Added {
-            title: article.title,
-            date: article.date,
-            sentences: article.sentences.len(),
-            saved_as,
-            renamed_from,
-        })
-    }
 }
 
-fn without_dir(message: &str, dir: &Path) -> String {
-    message.replace(&format!("{}/", dir.display()), "")
-}
+mod feeds;
+mod uploads;
+mod watch;
 
-/// What can be told of an upload from its name and size alone, before it is fetched: the
-/// safe name it would be saved under, or why it is refused.
-pub fn check_upload(file_name: &str, size: usize) -> std::result::Result<String, Refusal> {
-    let safe = safe_file_name(file_name).ok_or(Refusal::NotText)?;
-    if size > MAX_UPLOAD_BYTES {
-        return Err(Refusal::TooLarge);
-    }
-    Ok(safe)
-}
-
-/// A file name that is safe to save in the uploads folder: the last component of whatever was
-/// given (so `../../etc/x.txt` is `x.txt`), letters, digits, `-`, `_` and `.` only, no leading
-/// dot, an article extension kept. `None` when it is not a `.txt` or `.md` file.
-#[must_use]
-pub fn safe_file_name(given: &str) -> Option<String> {
-    let last = given.rsplit(['/', '\\']).next().unwrap_or(given);
-    let (stem, ext) = last.rsplit_once('.')?;
-    let ext = ext.to_ascii_lowercase();
-    if ext != "txt" && ext != "md" {
-        return None;
-    }
-    let mut clean = String::new();
-    for c in stem.chars() {
-        if c.is_alphanumeric() || c == '-' || c == '_' || c == '.' {
-            clean.push(c);
-        } else if !clean.ends_with('-') {
-            clean.push('-');
-        }
-    }
-    let clean = clean.trim_matches(|c| c == '-' || c == '.');
-    let clean: String = clean.chars().take(100).collect();
-    let stem = if clean.is_empty() {
-        "upload"
-    } else {
-        clean.as_str()
-    };
-    Some(format!("{stem}.{ext}"))
-}
-
-/// Watches the corpus folder and reloads after changes, a burst of them at a time. Dropping
-/// it stops watching.
-pub struct Watch {
-    _watcher: notify::RecommendedWatcher,
-}
-
-/// Whether a changed path can matter to the corpus: an article file, or a folder (a folder
-/// renamed or removed takes its articles with it). Hidden files (editors' swap files) do not.
-fn relevant(path: &Path) -> bool {
-    let hidden = path
-        .file_name()
-        .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-    !hidden && (corpus::is_article_file(path) || path.extension().is_none())
-}
-
-/// Starts watching `library`'s folder; each burst of changes ends in one [`Library::reload`]
-/// on a thread of its own, logged.
-pub fn watch(library: Arc<Library>) -> Result<Watch> {
-    use notify::{EventKind, RecursiveMode, Watcher};
-    let (tx, rx) = channel::<()>();
-    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if let Ok(e) = event
-            && !matches!(e.kind, EventKind::Access(_))
-            && e.paths.iter().any(|p| relevant(p))
-        {
-            let _ = tx.send(());
-        }
-    })
-    .map_err(|e| watch_error(library.dir(), e))?;
-    watcher
-        .watch(library.dir(), RecursiveMode::Recursive)
-        .map_err(|e| watch_error(library.dir(), e))?;
-    let dir = library.dir().to_path_buf();
-    std::thread::Builder::new()
-        .name("corpus-watch".into())
-        .spawn(move || {
-            while rx.recv().is_ok() {
-                let first = Instant::now();
-                loop {
-                    match rx.recv_timeout(QUIET) {
-                        Ok(()) if first.elapsed() < MAX_WAIT => {}
-                        Ok(()) | Err(RecvTimeoutError::Timeout) => break,
-                        Err(RecvTimeoutError::Disconnected) => return,
-                    }
-                }
-                // A panic (a bug) is logged and the watching goes on.
-                match std::panic::catch_unwind(AssertUnwindSafe(|| library.reload())) {
-                    Ok(Ok(r)) if r.unchanged() => log::debug!("corpus: {r}"),
-                    Ok(Ok(r)) => log::info!("corpus reloaded: {r}"),
-                    Ok(Err(e)) => {
-                        log::error!("corpus reload failed, the previous articles stay: {e}");
-                    }
-                    Err(panic) => log::error!(
-                        "corpus reload failed because of a bug ({}), the previous articles stay",
-                        crate::error::panic_message(&*panic)
-                    ),
-                }
-            }
-        })
-        .map_err(|e| Error::Io {
-            path: dir,
-            source: e,
-        })?;
-    Ok(Watch { _watcher: watcher })
-}
-
-fn watch_error(dir: &Path, e: notify::Error) -> Error {
-    Error::Io {
-        path: dir.to_path_buf(),
-        source: std::io::Error::other(e.to_string()),
-    }
-}
-
-/// The bot's living corpus.
-impl crate::intake::feeds::Sink for &Library {
-    fn add(
-        &mut self,
-        page: &crate::web::Page,
-        options: &AddOptions,
-        fallback_date: Option<crate::date::Date>,
-    ) -> std::result::Result<crate::intake::WebAdded, Refusal> {
-        Library::add_page(self, page, options, fallback_date)
-    }
-}
-
-/// Polls `feeds` for as long as it runs (the bot spawns it): each feed when its `every` has
-/// passed since its last fetch (at once, at start, for a feed not fetched for that long).
-pub async fn follow_feeds(library: Arc<Library>, feeds: Vec<crate::config::FeedConfig>) {
-    if feeds.is_empty() {
-        return;
-    }
-    log::info!("following {} feeds", feeds.len());
-    loop {
-        let now = crate::intake::feeds::now_secs();
-        let state = crate::intake::feeds::State::load(library.dir());
-        let due: Vec<crate::config::FeedConfig> = feeds
-            .iter()
-            .filter(|f| {
-                state
-                    .feeds
-                    .get(&f.url)
-                    .and_then(|s| s.last_fetch)
-                    .is_none_or(|t| t + f.every.as_secs() <= now)
-            })
-            .cloned()
-            .collect();
-        if !due.is_empty() {
-            let lib = Arc::clone(&library);
-            // Adding (reading the page, reloading) is blocking work: a thread of its own, with
-            // a runtime for the fetches.
-            let joined = tokio::task::spawn_blocking(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()?;
-                let fetcher = lib.fetcher().map_err(std::io::Error::other)?.clone();
-                let mut sink: &Library = &lib;
-                Ok::<_, std::io::Error>(runtime.block_on(crate::intake::feeds::poll_all(
-                    lib.dir(),
-                    &due,
-                    &fetcher,
-                    &mut sink,
-                )))
-            })
-            .await;
-            match joined {
-                Ok(Ok(rounds)) => {
-                    for r in rounds {
-                        if r.error.is_some() {
-                            log::warn!("feed {r}; tried again next round");
-                        } else if !r.added.is_empty() {
-                            log::info!("feed {r}");
-                        }
-                    }
-                }
-                Ok(Err(e)) => log::error!("polling the feeds failed: {e}"),
-                Err(e) => log::error!("polling the feeds failed because of a bug: {e}"),
-            }
-        }
-        // The next feed due, checked at least every minute.
-        let state = crate::intake::feeds::State::load(library.dir());
-        let now = crate::intake::feeds::now_secs();
-        let wait = feeds
-            .iter()
-            .map(|f| {
-                let last = state
-                    .feeds
-                    .get(&f.url)
-                    .and_then(|s| s.last_fetch)
-                    .unwrap_or(0);
-                (last + f.every.as_secs()).saturating_sub(now)
-            })
-            .min()
-            .unwrap_or(60)
-            .clamp(1, 60);
-        tokio::time::sleep(Duration::from_secs(wait)).await;
-    }
-}
+pub use feeds::follow_feeds;
+pub use uploads::{MAX_UPLOAD_BYTES, UPLOADS, check_upload, safe_file_name};
+pub use watch::{MAX_WAIT, QUIET, Watch, watch};
 
 #[cfg(test)]
 mod tests {
