@@ -10,8 +10,8 @@
 //! Building runs on all cores: each thread analyzes a contiguous run of articles into its
 //! own term numbering, and the parts are merged in order.
 //!
-//! The rooms: [`postings`] (the postings' encoding), [`build`] (building from articles, on
-//! all cores), [`rebuild`] (a new index from an old one and what changed).
+//! The rooms: `postings.rs` (the postings' encoding), `build.rs` (building from articles, on
+//! all cores), `rebuild.rs` (a new index from an old one and what changed).
 
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
