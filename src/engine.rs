@@ -155,7 +155,7 @@ impl Engine {
             .iter()
             .map(|h| Candidate {
                 hit: *h,
-                features: rerank::features(&index, &info, &words, h, best),
+                features: rerank::features(&index, &info, &words, h, best).to_array(),
                 quote: quote_text(index.sentence_text(h.sentence)),
                 date: index.locate(h.sentence).0.date,
             })

@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap;
 use crate::search::analyze::{self, TokenKind};
 use crate::search::{Hit, Index, QueryWord, TermId};
 
-/// Names of the features, in the order of [`features`]' output and of the weights.
+/// Names of the features, in the order of the weights ([`Features::named`]).
 pub const FEATURE_NAMES: [&str; NF] = [
     "bm25",
     "article",
@@ -207,39 +207,172 @@ fn flag(b: bool) -> f32 {
     f32::from(u8::from(b))
 }
 
-/// The features of one candidate sentence (see [`FEATURE_NAMES`]).
-#[must_use]
-pub fn features(
-    index: &Index,
-    q: &QuestionInfo,
-    words: &[QueryWord],
-    hit: &Hit,
-    best_score: f32,
-) -> [f32; NF] {
-    let text = index.sentence_text(hit.sentence);
-    let n_words = words.len();
-    let article = index.sentence_article[hit.sentence as usize] as usize;
-    let title_terms = index.title_terms(article);
-    let mut first_pos: Vec<Option<usize>> = vec![None; n_words];
-    let mut best_weight: Vec<f32> = vec![0.0; n_words];
-    let mut content = 0usize;
-    let mut matched_tokens = 0usize;
-    let mut has_date = false;
-    let mut new_capitals = 0usize;
-    // Token positions of matched words and of dates, numbers and names new to the question.
-    let mut match_at: Vec<usize> = Vec::new();
-    let mut date_at: Vec<usize> = Vec::new();
-    let mut number_at: Vec<usize> = Vec::new();
-    let mut name_at: Vec<usize> = Vec::new();
+/// The features of one candidate sentence, by what they look at. Each is a number in about
+/// 0..1; [`Features::named`] lays them out in the order of [`FEATURE_NAMES`] and of the
+/// model's weights.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Features {
+    /// The first stage's evidence.
+    pub first_stage: FirstStage,
+    /// How much of the question the sentence holds.
+    pub coverage: Coverage,
+    /// Whether the matched words come in the question's order, close together.
+    pub order: Order,
+    /// The sentence itself: its length, what it adds, its score beside the best.
+    pub sentence: Sentence,
+    /// Whether it holds what the question asks for: a date, a number, a name.
+    pub asked: Asked,
+}
+
+/// The first stage's evidence ([`Hit`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct FirstStage {
+    /// The sentence's own BM25, normalized.
+    pub bm25: f32,
+    /// The article's text holding the question's words.
+    pub article: f32,
+    /// The article's title holding them.
+    pub title: f32,
+}
+
+/// How much of the question the sentence holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Coverage {
+    /// The question's words it holds, by IDF (a mistyped one by its similarity).
+    pub coverage: f32,
+    /// The share of the question's words it holds, each counting one.
+    pub count_coverage: f32,
+    /// The rarest question word it lacks, by IDF.
+    pub max_missing: f32,
+    /// As `coverage`, a word found only in the article's title counting [`TITLE_CONTEXT`]:
+    /// the answer's score.
+    pub context_coverage: f32,
+}
+
+/// Whether the matched words come in the question's order, close together.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Order {
+    /// Consecutive question words found within two tokens, in order.
+    pub bigrams: f32,
+    /// Matched words over the span they cover.
+    pub density: f32,
+    /// A question word is the sentence's first or second token.
+    pub subject_first: f32,
+}
+
+/// The sentence itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Sentence {
+    /// Its length against the corpus's average (log).
+    pub log_len: f32,
+    /// The share of its words that are not the question's.
+    pub novelty: f32,
+    /// Its first-stage score over the best candidate's.
+    pub relative: f32,
+    /// It holds a date (a year, a month's name) the question does not.
+    pub has_date: f32,
+    /// Capitalized words new to the question (up to three).
+    pub new_capitals: f32,
+    /// It defines what it begins with ("X is a …").
+    pub defining: f32,
+}
+
+/// Whether the sentence holds what the question asks for.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Asked {
+    /// A "when" question, and a date in the sentence.
+    pub when_date: f32,
+    /// A "who" question, and names in the sentence.
+    pub who_name: f32,
+    /// A "who" question, and "by" before a name.
+    pub who_by: f32,
+    /// A "when" question, and a date within four tokens of a matched word.
+    pub when_near_date: f32,
+    /// A "how many" question, and a number within three tokens of a matched word.
+    pub howmany_near_number: f32,
+    /// A "who" question, and a name within three tokens of a matched word.
+    pub who_near_name: f32,
+}
+
+impl Features {
+    /// Each feature's name and value, in the order of [`FEATURE_NAMES`] (a test checks the
+    /// names).
+    #[must_use]
+    pub fn named(&self) -> [(&'static str, f32); NF] {
+        let Features {
+            first_stage: f,
+            coverage: c,
+            order: o,
+            sentence: s,
+            asked: a,
+        } = *self;
+        [
+            ("bm25", f.bm25),
+            ("article", f.article),
+            ("title", f.title),
+            ("coverage", c.coverage),
+            ("count_coverage", c.count_coverage),
+            ("bigrams", o.bigrams),
+            ("density", o.density),
+            ("log_len", s.log_len),
+            ("novelty", s.novelty),
+            ("relative", s.relative),
+            ("has_date", s.has_date),
+            ("new_capitals", s.new_capitals),
+            ("when_date", a.when_date),
+            ("who_name", a.who_name),
+            ("subject_first", o.subject_first),
+            ("max_missing", c.max_missing),
+            ("who_by", a.who_by),
+            ("when_near_date", a.when_near_date),
+            ("howmany_near_number", a.howmany_near_number),
+            ("who_near_name", a.who_near_name),
+            ("defining", s.defining),
+            ("context_coverage", c.context_coverage),
+        ]
+    }
+
+    /// The values, in the order of the model's weights.
+    #[must_use]
+    pub fn to_array(&self) -> [f32; NF] {
+        self.named().map(|(_, v)| v)
+    }
+}
+
+/// What one pass over a sentence's tokens found.
+#[derive(Default)]
+struct Scan {
+    /// Per question word, the position of its first match and its best weight there.
+    first_pos: Vec<Option<usize>>,
+    best_weight: Vec<f32>,
+    /// Content tokens, and those matching a question word.
+    content: usize,
+    matched_tokens: usize,
+    has_date: bool,
+    new_capitals: usize,
+    /// Token positions of matched words and of dates, numbers and names new to the question.
+    match_at: Vec<usize>,
+    date_at: Vec<usize>,
+    number_at: Vec<usize>,
+    name_at: Vec<usize>,
+    first_match_pos: Option<usize>,
+    defining: bool,
+    by_name: bool,
+}
+
+/// Reads the sentence's tokens once, noting what the features need.
+fn scan(index: &Index, q: &QuestionInfo, text: &str, n_words: usize) -> Scan {
+    let mut s = Scan {
+        first_pos: vec![None; n_words],
+        best_weight: vec![0.0; n_words],
+        ..Scan::default()
+    };
     // "X (…) is a …": a matched word near the start, then "is a/an/the/one": the sentence
     // defines what it begins with.
     let mut copula_at: Option<usize> = None;
-    let mut defining = false;
-    let mut by_name = false;
     let mut buf = String::new();
     let mut prev = String::new();
     let mut pos = 0usize;
-    let mut first_match_pos: Option<usize> = None;
     analyze::words(text, |tok, word| {
         if tok.kind == TokenKind::Joined {
             return;
@@ -250,74 +383,103 @@ pub fn features(
         let capital = pos > 0 && surface.chars().next().is_some_and(char::is_uppercase);
         let in_question = q.question_words.contains(&buf);
         if capital && !in_question {
-            by_name |= prev == "by";
+            s.by_name |= prev == "by";
         }
         std::mem::swap(&mut prev, &mut buf);
         let buf = &prev;
-        if let Some(first) = first_match_pos.filter(|&p| p <= 3 && pos <= p + 14) {
+        if let Some(first) = s.first_match_pos.filter(|&p| p <= 3 && pos <= p + 14) {
             if matches!(buf.as_str(), "is" | "are" | "was" | "were") {
                 copula_at.get_or_insert(pos);
             } else if copula_at == Some(pos.wrapping_sub(1))
                 && matches!(buf.as_str(), "a" | "an" | "the" | "one")
                 && pos > first
             {
-                defining = true;
+                s.defining = true;
             }
         }
         if tok.kind == TokenKind::Word && analyze::is_stop_word(buf) {
             pos += 1;
             return;
         }
-        content += 1;
+        s.content += 1;
         let term = index.term_of_surface(buf);
         match term.and_then(|t| q.term_word.get(&t)) {
             Some(&(wi, weight)) => {
-                matched_tokens += 1;
-                match_at.push(pos);
-                first_pos[wi].get_or_insert(pos);
-                best_weight[wi] = best_weight[wi].max(weight);
-                first_match_pos.get_or_insert(pos);
+                s.matched_tokens += 1;
+                s.match_at.push(pos);
+                s.first_pos[wi].get_or_insert(pos);
+                s.best_weight[wi] = s.best_weight[wi].max(weight);
+                s.first_match_pos.get_or_insert(pos);
             }
             None if !in_question => {
                 let digits = buf.as_bytes()[0].is_ascii_digit();
                 if digits || NUMBER_WORDS.contains(&buf.as_str()) {
-                    number_at.push(pos);
+                    s.number_at.push(pos);
                 } else if capital {
-                    new_capitals += 1;
-                    name_at.push(pos);
+                    s.new_capitals += 1;
+                    s.name_at.push(pos);
                 }
                 if (digits && is_year(buf)) || DATE_WORDS.contains(&buf.as_str()) {
-                    has_date = true;
-                    date_at.push(pos);
+                    s.has_date = true;
+                    s.date_at.push(pos);
                 }
             }
             None => {}
         }
         pos += 1;
     });
+    s
+}
 
+/// How much of the question the scanned sentence holds.
+fn coverage(
+    scan: &Scan,
+    q: &QuestionInfo,
+    words: &[QueryWord],
+    title_terms: &[TermId],
+) -> Coverage {
+    let n_words = words.len();
     let idf = |i: usize| words[i].idf;
-    let matched: Vec<usize> = (0..n_words).filter(|&i| first_pos[i].is_some()).collect();
-    let matched_idf: f32 = matched.iter().map(|&i| best_weight[i] * idf(i)).sum();
+    let matched = (0..n_words).filter(|&i| scan.first_pos[i].is_some());
+    let matched_idf: f32 = matched.clone().map(|i| scan.best_weight[i] * idf(i)).sum();
     let max_missing = (0..n_words)
-        .filter(|&i| first_pos[i].is_none())
+        .filter(|&i| scan.first_pos[i].is_none())
         .map(idf)
         .fold(0.0f32, f32::max);
     // Whether a question word is in the article's title (it then counts partly even where
-    // the sentence lacks it: the context coverage below).
+    // the sentence lacks it).
     let in_title = |i: usize| {
         words[i]
             .alternatives
             .iter()
             .any(|a| title_terms.contains(&a.term))
     };
+    // Words the sentence lacks but its article's title has count half: in news the subject
+    // is in the headline and "it" in the sentence.
+    let context_idf: f32 = (0..n_words)
+        .map(|i| {
+            let title = if in_title(i) { TITLE_CONTEXT } else { 0.0 };
+            scan.best_weight[i].max(title) * idf(i)
+        })
+        .sum();
+    Coverage {
+        coverage: matched_idf / q.total_idf,
+        count_coverage: matched.count() as f32 / n_words.max(1) as f32,
+        max_missing: max_missing / q.total_idf,
+        context_coverage: context_idf / q.total_idf,
+    }
+}
+
+/// Whether the matched words come in order and close together.
+fn order(scan: &Scan, n_words: usize) -> Order {
+    let first_pos = &scan.first_pos;
     let bigrams = (0..n_words.saturating_sub(1))
         .filter(|&i| match (first_pos[i], first_pos[i + 1]) {
             (Some(a), Some(b)) => b > a && b - a <= 2,
             _ => false,
         })
         .count();
-    let positions: Vec<usize> = matched.iter().filter_map(|&i| first_pos[i]).collect();
+    let positions: Vec<usize> = first_pos.iter().flatten().copied().collect();
     let density = if positions.len() >= 2 {
         let lo = positions.iter().min().copied().unwrap_or(0);
         let hi = positions.iter().max().copied().unwrap_or(0);
@@ -325,54 +487,74 @@ pub fn features(
     } else {
         0.0
     };
-    let content_f = content.max(1) as f32;
-    let kind = q.kind;
-    let has_date_f = flag(has_date);
-    let new_capitals_f = (new_capitals.min(3) as f32) / 3.0;
-    let coverage = matched_idf / q.total_idf;
-    // Words the sentence lacks but its article's title has count half: in news the subject
-    // is in the headline and "it" in the sentence.
-    let context_idf: f32 = (0..n_words)
-        .map(|i| {
-            let title = if in_title(i) { TITLE_CONTEXT } else { 0.0 };
-            best_weight[i].max(title) * idf(i)
-        })
-        .sum();
-    // Whether something of the kind asked for stands within `reach` tokens of a matched word.
-    let near = |at: &[usize], reach: usize| {
-        flag(
-            at.iter()
-                .any(|&p| match_at.iter().any(|&m| p.abs_diff(m) <= reach)),
-        )
-    };
-    [
-        hit.sentence_score,
-        hit.article_score,
-        hit.title_score,
-        coverage,
-        matched.len() as f32 / n_words.max(1) as f32,
-        bigrams as f32 / (n_words.saturating_sub(1)).max(1) as f32,
+    Order {
+        bigrams: bigrams as f32 / (n_words.saturating_sub(1)).max(1) as f32,
         density,
-        (content_f / index.avg_sentence_len).ln().clamp(-3.0, 3.0),
-        (content - matched_tokens.min(content)) as f32 / content_f,
-        if best_score > 0.0 {
+        subject_first: flag(scan.first_match_pos.is_some_and(|p| p <= 1)),
+    }
+}
+
+/// The scanned sentence itself.
+fn sentence(scan: &Scan, index: &Index, hit: &Hit, best_score: f32) -> Sentence {
+    let content_f = scan.content.max(1) as f32;
+    Sentence {
+        log_len: (content_f / index.avg_sentence_len).ln().clamp(-3.0, 3.0),
+        novelty: (scan.content - scan.matched_tokens.min(scan.content)) as f32 / content_f,
+        relative: if best_score > 0.0 {
             hit.score / best_score
         } else {
             0.0
         },
-        has_date_f,
-        new_capitals_f,
-        flag(kind.when) * has_date_f,
-        flag(kind.who) * new_capitals_f,
-        flag(first_match_pos.is_some_and(|p| p <= 1)),
-        max_missing / q.total_idf,
-        flag(kind.who && by_name),
-        flag(kind.when) * near(&date_at, 4),
-        flag(kind.how_many) * near(&number_at, 3),
-        flag(kind.who) * near(&name_at, 3),
-        flag(defining),
-        context_idf / q.total_idf,
-    ]
+        has_date: flag(scan.has_date),
+        new_capitals: (scan.new_capitals.min(3) as f32) / 3.0,
+        defining: flag(scan.defining),
+    }
+}
+
+/// Whether the scanned sentence holds what a question of `kind` asks for.
+fn asked(scan: &Scan, kind: QuestionType) -> Asked {
+    // Whether something of the kind asked for stands within `reach` tokens of a matched word.
+    let near = |at: &[usize], reach: usize| {
+        flag(
+            at.iter()
+                .any(|&p| scan.match_at.iter().any(|&m| p.abs_diff(m) <= reach)),
+        )
+    };
+    let has_date = flag(scan.has_date);
+    let new_capitals = (scan.new_capitals.min(3) as f32) / 3.0;
+    Asked {
+        when_date: flag(kind.when) * has_date,
+        who_name: flag(kind.who) * new_capitals,
+        who_by: flag(kind.who && scan.by_name),
+        when_near_date: flag(kind.when) * near(&scan.date_at, 4),
+        howmany_near_number: flag(kind.how_many) * near(&scan.number_at, 3),
+        who_near_name: flag(kind.who) * near(&scan.name_at, 3),
+    }
+}
+
+/// The features of one candidate sentence.
+#[must_use]
+pub fn features(
+    index: &Index,
+    q: &QuestionInfo,
+    words: &[QueryWord],
+    hit: &Hit,
+    best_score: f32,
+) -> Features {
+    let text = index.sentence_text(hit.sentence);
+    let article = index.sentence_article[hit.sentence as usize] as usize;
+    let scan = scan(index, q, text, words.len());
+    Features {
+        first_stage: FirstStage {
+            bm25: hit.sentence_score,
+            article: hit.article_score,
+            title: hit.title_score,
+        },
+        coverage: coverage(&scan, q, words, index.title_terms(article)),
+        order: order(&scan, words.len()),
+        sentence: sentence(&scan, index, hit, best_score),
+        asked: asked(&scan, q.kind),
+    }
 }
 
 /// Depth of the trees of the model.
@@ -447,6 +629,58 @@ pub const TITLE_CONTEXT: f32 = 0.5;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The named features are laid out in the order of the names (and so of the weights), and
+    /// every field is somewhere: distinct values in, each comes out once.
+    #[test]
+    fn named_features_follow_the_names() {
+        let names: Vec<&str> = Features::default().named().map(|(n, _)| n).to_vec();
+        assert_eq!(names, FEATURE_NAMES);
+        let mut v = 0.0;
+        let mut next = || {
+            v += 1.0;
+            v
+        };
+        let f = Features {
+            first_stage: FirstStage {
+                bm25: next(),
+                article: next(),
+                title: next(),
+            },
+            coverage: Coverage {
+                coverage: next(),
+                count_coverage: next(),
+                max_missing: next(),
+                context_coverage: next(),
+            },
+            order: Order {
+                bigrams: next(),
+                density: next(),
+                subject_first: next(),
+            },
+            sentence: Sentence {
+                log_len: next(),
+                novelty: next(),
+                relative: next(),
+                has_date: next(),
+                new_capitals: next(),
+                defining: next(),
+            },
+            asked: Asked {
+                when_date: next(),
+                who_name: next(),
+                who_by: next(),
+                when_near_date: next(),
+                howmany_near_number: next(),
+                who_near_name: next(),
+            },
+        };
+        let mut values = f.to_array().to_vec();
+        values.sort_by(f32::total_cmp);
+        assert_eq!(values, (1..=NF).map(|i| i as f32).collect::<Vec<_>>());
+        assert_eq!(f.to_array()[COVERAGE], f.coverage.context_coverage);
+        assert_eq!(f.to_array()[0], f.first_stage.bm25);
+    }
 
     #[test]
     fn question_types() {
