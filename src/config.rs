@@ -122,6 +122,12 @@ pub fn check_webhook_url(url: &str) -> std::result::Result<url::Url, String> {
             "{url:?} is not an https:// address (Telegram posts updates only over HTTPS)"
         ));
     }
+    // Telegram's own rule, said now rather than as a refused setWebhook.
+    if !matches!(parsed.port_or_known_default(), Some(443 | 80 | 88 | 8443)) {
+        return Err(format!(
+            "{url:?}: Telegram posts updates only to ports 443, 80, 88 or 8443"
+        ));
+    }
     if parsed.path() == "/healthz" {
         return Err(format!(
             "{url:?}: the path /healthz is the health check's; choose another"
@@ -385,6 +391,10 @@ mod tests {
         assert_eq!(c.telegram.listen.0, "0.0.0.0:9000".parse().unwrap());
         assert_eq!(c.telegram.webhook_secret.as_deref(), Some("a-Z_9"));
         assert_eq!(Listen::default().0, "127.0.0.1:8443".parse().unwrap());
+        // Telegram's ports only.
+        assert!(check_webhook_url("https://bot.example.com:8443/hook").is_ok());
+        let e = check_webhook_url("https://bot.example.com:8080/hook").unwrap_err();
+        assert!(e.contains("443, 80, 88 or 8443"), "{e}");
         let long = "x".repeat(256);
         let parsed = Config::parse(
             Path::new("c"),

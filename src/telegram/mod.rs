@@ -344,7 +344,8 @@ where
         result = dispatch => result,
         () = stopped => {
             log::warn!(
-                "stopping without the updates still in hand: they were not answered within {} s",
+                "stopping after {} s without waiting longer: updates still in hand are left \
+                 unanswered (in webhook mode, also a request still being received)",
                 STOP_GRACE.as_secs()
             );
             Ok(())

@@ -10,6 +10,7 @@
 //! they come.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use axum::Json;
 use axum::extract::{Request as HttpRequest, State};
@@ -20,6 +21,7 @@ use axum::routing::get;
 use teloxide::ApiError;
 use teloxide::RequestError;
 use teloxide::prelude::*;
+use teloxide::types::AllowedUpdate;
 use teloxide::update_listeners::UpdateListener;
 use teloxide::update_listeners::webhooks::{self, Options};
 
@@ -32,8 +34,7 @@ pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 /// Where the health check answers.
 pub const HEALTH_PATH: &str = "/healthz";
 
-/// Webhook mode's settings.
-#[derive(Debug)]
+/// Webhook mode's settings. (Its `Debug` leaves the secret out.)
 pub struct Webhook {
     /// The public address given to `setWebhook`; its path is the one listened on.
     pub url: url::Url,
@@ -42,6 +43,16 @@ pub struct Webhook {
     /// Where Telegram's requests arrive (bound before the corpus is loaded, so that an address
     /// in use stops the bot at once).
     pub listener: tokio::net::TcpListener,
+}
+
+impl std::fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhook")
+            .field("url", &self.url.as_str())
+            .field("secret", &self.secret.as_ref().map(|_| "(set)"))
+            .field("listener", &self.listener.local_addr().ok())
+            .finish()
+    }
 }
 
 /// A secret of 32 characters of `A-Z a-z 0-9 _ -` (192 bits) from the operating system's
@@ -78,11 +89,28 @@ async fn set_webhook(bot: &Bot, url: &url::Url, secret: &str) -> Result<()> {
             .set_webhook(url.clone())
             .secret_token(secret.to_owned())
             .drop_pending_updates(false)
+            // The kinds the bot handles, as polling asks for them; else Telegram sends what
+            // was last asked for.
+            .allowed_updates(vec![
+                AllowedUpdate::Message,
+                AllowedUpdate::EditedMessage,
+                AllowedUpdate::CallbackQuery,
+                AllowedUpdate::InlineQuery,
+            ])
             .send()
             .await
         {
             Ok(_) => return Ok(()),
             Err(RequestError::Api(ApiError::InvalidToken)) => return Err(Error::TelegramAuth),
+            // A refused address or port will be refused again: say so and stop.
+            Err(e) if !super::retry::is_transient(&e) => {
+                return Err(Error::Telegram {
+                    message: format!(
+                        "Telegram refused the webhook {url}: {}",
+                        super::describe(&e)
+                    ),
+                });
+            }
             Err(e) => super::pause_after("cannot set the webhook", &e, &mut failures).await,
         }
     }
@@ -169,6 +197,10 @@ fn listen(
     (listener, stopped, app)
 }
 
+/// Requests refused for their secret, and when one was last logged (Unix seconds).
+static REFUSED: AtomicU64 = AtomicU64::new(0);
+static LAST_REFUSAL_LOGGED: AtomicI64 = AtomicI64::new(i64::MIN / 2);
+
 /// Lets a request through to teloxide only with the secret.
 async fn check_secret(
     State(secret): State<Arc<str>>,
@@ -179,14 +211,24 @@ async fn check_secret(
     if given.is_some_and(|g| same_secret(g, secret.as_bytes())) {
         return next.run(request).await;
     }
-    log::warn!(
-        "refused a webhook request {}",
-        if given.is_some() {
-            "with a wrong secret"
-        } else {
-            "without the secret"
-        }
-    );
+    // Anyone who reaches the address can send these: at most one line a minute, with a count.
+    let refused = REFUSED.fetch_add(1, Ordering::Relaxed) + 1;
+    let now = crate::storage::now();
+    let last = LAST_REFUSAL_LOGGED.load(Ordering::Relaxed);
+    if now - last >= 60
+        && LAST_REFUSAL_LOGGED
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    {
+        log::warn!(
+            "refused a webhook request {} ({refused} refused since the start)",
+            if given.is_some() {
+                "with a wrong secret"
+            } else {
+                "without the secret"
+            }
+        );
+    }
     StatusCode::UNAUTHORIZED.into_response()
 }
 
@@ -199,7 +241,7 @@ pub struct Health {
     pub articles: usize,
     /// Their sentences.
     pub sentences: usize,
-    /// The index's generation, as the buttons of answers carry it (16 hex digits).
+    /// The index's generation in hex, as the buttons of answers carry it.
     pub corpus_version: String,
     /// When the articles folder was last read (RFC 3339, UTC).
     pub last_reload: Option<String>,
@@ -220,7 +262,7 @@ impl Health {
             status: "ok".into(),
             articles: index.articles().len(),
             sentences: index.sentence_count(),
-            corpus_version: format!("{:016x}", index.generation()),
+            corpus_version: format!("{:x}", index.generation()),
             last_reload,
         }
     }

@@ -532,7 +532,7 @@ async fn sigterm_with_a_backlog_in_one_chat_stops_after_the_grace_time() {
     let (status, output) = bot.wait_exit(WAIT).await;
     assert_eq!(status.code(), Some(0), "{output}");
     assert!(
-        output.contains("stopping without the updates still in hand"),
+        output.contains("without waiting longer: updates still in hand are left"),
         "{output}"
     );
     let answered = api.served("sendMessage").len();
