@@ -22,7 +22,8 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use quotebot::search::fitted;
-use quotebot::search::rerank::{FEATURE_NAMES, Model, NF, TREE_DEPTH, Tree};
+use quotebot::search::model::{Model, TREE_DEPTH, Tree};
+use quotebot::search::rerank::{FEATURE_NAMES, NF};
 use quotebot::{Engine, Index, SearchConfig};
 use quotebot_eval::{self as eval, Dataset, Judged, Setting};
 

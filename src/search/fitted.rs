@@ -9,7 +9,8 @@ use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::search::rerank::{FEATURE_NAMES, Model, NF, TREE_DEPTH, Tree};
+use crate::search::model::{Model, TREE_DEPTH, Tree};
+use crate::search::rerank::{FEATURE_NAMES, NF};
 
 /// Where a fitted model came from.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -16,6 +16,7 @@ pub mod families;
 pub mod fitted;
 pub mod fuzzy;
 pub mod index;
+pub mod model;
 pub mod rerank;
 mod stopwords;
 pub mod strmap;
@@ -29,7 +30,7 @@ use rustc_hash::FxHashSet;
 use crate::config::SearchConfig;
 use crate::search::analyze::TokenKind;
 pub use crate::search::index::{Index, SentenceId, TermId};
-pub use crate::search::rerank::Model;
+pub use crate::search::model::Model;
 
 /// Questions are cut to this many distinct words (the most informative are kept), so a
 /// pasted article as a question costs what a long question does.
