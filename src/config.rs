@@ -16,6 +16,8 @@ pub const DEFAULT_PATH: &str = "config/quotebot.toml";
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
+    /// `[general]`
+    pub general: GeneralConfig,
     /// `[corpus]`
     pub corpus: CorpusConfig,
     /// `[search]`
@@ -28,6 +30,15 @@ pub struct Config {
     pub web: WebConfig,
     /// `[[feeds]]`
     pub feeds: Vec<FeedConfig>,
+}
+
+/// `[general]`: what the whole program shares.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct GeneralConfig {
+    /// The time zone whose day "today" and "yesterday" in questions mean (an IANA name such
+    /// as `Asia/Tehran`, or `UTC`); empty: the system's.
+    pub timezone: String,
 }
 
 /// `[corpus]`: where the articles are.
@@ -256,6 +267,8 @@ impl Config {
             path: path.to_path_buf(),
             message,
         };
+        crate::date::time_zone_named(&config.general.timezone)
+            .map_err(|e| invalid(format!("[general] timezone: {e}")))?;
         let telegram = &config.telegram;
         if !telegram.webhook_url.is_empty() {
             check_webhook_url(&telegram.webhook_url)
@@ -391,6 +404,16 @@ mod tests {
         assert_eq!(c.telegram.listen.0, "0.0.0.0:9000".parse().unwrap());
         assert_eq!(c.telegram.webhook_secret.as_deref(), Some("a-Z_9"));
         assert_eq!(Listen::default().0, "127.0.0.1:8443".parse().unwrap());
+        // The time zone: a known name, or an error naming the key.
+        let utc = Config::parse(Path::new("c"), "[general]\ntimezone = \"UTC\"\n").unwrap();
+        assert_eq!(utc.general.timezone, "UTC");
+        let e = Config::parse(Path::new("c"), "[general]\ntimezone = \"Mars/Olympus\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("[general] timezone") && e.contains("Mars/Olympus"),
+            "{e}"
+        );
         // Telegram's ports only.
         assert!(check_webhook_url("https://bot.example.com:8443/hook").is_ok());
         let e = check_webhook_url("https://bot.example.com:8080/hook").unwrap_err();

@@ -1,8 +1,10 @@
 //! Calendar dates of articles: parsing the `YYYY-MM-DD` form of the corpus headers, telling a
-//! date-shaped value from text, and writing dates for people ("30 September 2024").
+//! date-shaped value from text, writing dates for people ("30 September 2024"), and the dates
+//! questions name ("yesterday", "last week", "in March").
 //!
-//! A whole date library would be more than the corpus needs: articles carry a day, never a time
-//! or a zone.
+//! Articles carry a day, never a time or a zone, so [`Date`] is a day; the calendar arithmetic
+//! is `jiff`'s. "Today" is the server's day in `[general] timezone` (by default the system's
+//! zone): Telegram does not say where a reader is.
 
 use std::fmt;
 
@@ -35,14 +37,26 @@ impl Date {
     /// The date, if it exists (`2024-02-30` does not).
     #[must_use]
     pub fn new(year: i32, month: u32, day: u32) -> Option<Date> {
-        if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
-            return None;
+        let civil = jiff::civil::Date::new(
+            i16::try_from(year).ok()?,
+            i8::try_from(month).ok()?,
+            i8::try_from(day).ok()?,
+        )
+        .ok()?;
+        Some(Date::from_civil(civil))
+    }
+
+    fn from_civil(d: jiff::civil::Date) -> Date {
+        Date {
+            year: i32::from(d.year()),
+            month: d.month() as u8,
+            day: d.day() as u8,
         }
-        Some(Date {
-            year,
-            month: month as u8,
-            day: day as u8,
-        })
+    }
+
+    fn civil(self) -> jiff::civil::Date {
+        // Every `Date` was made from a valid `jiff` date.
+        jiff::civil::date(self.year as i16, self.month as i8, self.day as i8)
     }
 
     /// Parses exactly `YYYY-MM-DD`.
@@ -109,50 +123,61 @@ impl Date {
     /// Days since 1970-01-01 (negative before it).
     #[must_use]
     pub fn days_since_epoch(self) -> i64 {
-        // Howard Hinnant's days_from_civil.
-        let y = i64::from(self.year) - i64::from(self.month <= 2);
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let m = i64::from(self.month);
-        let mp = if m > 2 { m - 3 } else { m + 9 };
-        let doy = (153 * mp + 2) / 5 + i64::from(self.day) - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        era * 146_097 + doe - 719_468
+        self.civil()
+            .since((jiff::Unit::Day, EPOCH))
+            .map_or(0, |span| i64::from(span.get_days()))
     }
 
-    /// The date `days` days after 1970-01-01.
+    /// The date `days` days after 1970-01-01 (clamped to the years -9999 to 9999).
     #[must_use]
     pub fn from_days_since_epoch(days: i64) -> Date {
-        // Howard Hinnant's civil_from_days.
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-        let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
-        Date { year, month, day }
+        let civil = jiff::Span::new()
+            .try_days(days)
+            .ok()
+            .and_then(|span| EPOCH.checked_add(span).ok())
+            .unwrap_or(if days < 0 {
+                jiff::civil::Date::MIN
+            } else {
+                jiff::civil::Date::MAX
+            });
+        Date::from_civil(civil)
     }
 
-    /// Today's date in UTC, from the system clock.
+    /// Today on the server's clock, in the time zone of [`set_time_zone`] (by default the
+    /// system's): "today" and "yesterday" in questions are this day and the one before.
     #[must_use]
     pub fn today() -> Date {
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        Date::from_days_since_epoch((secs / 86_400) as i64)
+        Date::at(jiff::Timestamp::now(), time_zone())
+    }
+
+    /// The day it is at `instant` in `zone`.
+    #[must_use]
+    pub fn at(instant: jiff::Timestamp, zone: &jiff::tz::TimeZone) -> Date {
+        Date::from_civil(zone.to_datetime(instant).date())
     }
 }
 
-fn days_in_month(year: i32, month: u32) -> u32 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        _ => 28,
+const EPOCH: jiff::civil::Date = jiff::civil::date(1970, 1, 1);
+
+static TIME_ZONE: std::sync::OnceLock<jiff::tz::TimeZone> = std::sync::OnceLock::new();
+
+/// The time zone [`Date::today`] counts days in, from `[general] timezone` (set once, at start;
+/// later calls change nothing).
+pub fn set_time_zone(zone: jiff::tz::TimeZone) {
+    let _ = TIME_ZONE.set(zone);
+}
+
+fn time_zone() -> &'static jiff::tz::TimeZone {
+    TIME_ZONE.get_or_init(jiff::tz::TimeZone::system)
+}
+
+/// The time zone named `name` (an IANA name such as `Asia/Tehran`, or `UTC`); empty: the
+/// system's.
+pub fn time_zone_named(name: &str) -> Result<jiff::tz::TimeZone, String> {
+    if name.is_empty() {
+        return Ok(jiff::tz::TimeZone::system());
     }
+    jiff::tz::TimeZone::get(name).map_err(|e| format!("{name:?} is not a time zone I know ({e})"))
 }
 
 impl fmt::Display for Date {
@@ -189,9 +214,10 @@ impl DateRange {
     }
 
     fn month(year: i32, month: u32) -> Option<DateRange> {
+        let from = Date::new(year, month, 1)?;
         Some(DateRange {
-            from: Date::new(year, month, 1)?,
-            to: Date::new(year, month, days_in_month(year, month))?,
+            from,
+            to: Date::from_civil(from.civil().last_of_month()),
         })
     }
 
@@ -354,6 +380,32 @@ pub fn question_date(question: &str, today: Date) -> Option<QuestionDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// "Today" is the day in the server's time zone, not in UTC: late on 30 September in UTC
+    /// it is already 1 October in Tehran, and still 30 September in New York.
+    #[test]
+    fn today_is_the_day_in_the_time_zone() {
+        let instant: jiff::Timestamp = "2024-09-30T22:30:00Z".parse().unwrap();
+        let at = |hours: i8| Date::at(instant, &jiff::tz::TimeZone::fixed(jiff::tz::offset(hours)));
+        assert_eq!(at(0).to_string(), "2024-09-30");
+        assert_eq!(at(4).to_string(), "2024-10-01");
+        assert_eq!(at(-4).to_string(), "2024-09-30");
+        let tehran = jiff::tz::TimeZone::fixed(jiff::tz::Offset::from_seconds(12_600).unwrap());
+        assert_eq!(Date::at(instant, &tehran).to_string(), "2024-10-01");
+        assert!(time_zone_named("UTC").is_ok());
+        assert!(time_zone_named("Mars/Olympus").is_err());
+    }
+
+    #[test]
+    fn months_end_on_their_last_day() {
+        let range = |y, m| DateRange::month(y, m).map(|r| r.to.to_string());
+        assert_eq!(range(2024, 2).as_deref(), Some("2024-02-29"));
+        assert_eq!(range(2023, 2).as_deref(), Some("2023-02-28"));
+        assert_eq!(range(2024, 12).as_deref(), Some("2024-12-31"));
+        assert_eq!(range(2024, 13), None);
+        assert_eq!(Date::new(2024, 2, 30), None);
+        assert_eq!(Date::new(100_000, 1, 1), None);
+    }
 
     #[test]
     fn parses_valid_iso_dates_only() {

@@ -193,6 +193,10 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     let config = Config::load(cli.config.as_deref()).context("reading the configuration")?;
+    // Checked with the configuration: a name it refused never reaches here.
+    if let Ok(zone) = quotebot::date::time_zone_named(&config.general.timezone) {
+        quotebot::date::set_time_zone(zone);
+    }
     let corpus_dir = cli
         .corpus
         .clone()
