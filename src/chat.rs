@@ -21,7 +21,12 @@ pub fn help(lang: Lang) -> &'static str {
 /// The line an interactive chat starts with: what the bot knows, and how to go on.
 #[must_use]
 pub fn banner(engine: &Engine, lang: Lang) -> String {
-    let about = replies::about_in(lang, &engine.index()).render(Format::Plain);
+    let about = replies::about_in(
+        lang,
+        engine.index().articles(),
+        engine.index().sentence_count(),
+    )
+    .render(Format::Plain);
     i18n::fill(lang, "chat_banner", &[("about", &about)])
 }
 
@@ -80,8 +85,9 @@ impl<'a> Session<'a> {
             Some("start") => replies::start(lang, help(lang)).render(Format::Plain),
             Some("more") => self.more(),
             Some("context") => self.context(),
-            Some("articles") => replies::articles_in(lang, &index).render(Format::Plain),
-            Some("about") => replies::about_in(lang, &index).render(Format::Plain),
+            Some("articles") => replies::articles_in(lang, index.articles()).render(Format::Plain),
+            Some("about") => replies::about_in(lang, index.articles(), index.sentence_count())
+                .render(Format::Plain),
             Some(_) => replies::unknown_command(lang).render(Format::Plain),
         };
         Step::Reply(reply)
@@ -113,14 +119,13 @@ impl<'a> Session<'a> {
         let Some(last) = self.shown.last() else {
             return i18n::text(self.lang, "ask_first").into();
         };
-        replies::context_in(
-            self.lang,
-            &self.engine.index(),
-            last.sentence,
-            last.generation,
-        )
-        .unwrap_or_else(|| replies::out_of_date(self.lang))
-        .render(Format::Plain)
+        self.engine
+            .context(last.sentence, last.generation)
+            .map_or_else(
+                || replies::out_of_date(self.lang),
+                |c| replies::context_in(self.lang, &c),
+            )
+            .render(Format::Plain)
     }
 }
 

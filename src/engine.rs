@@ -9,13 +9,13 @@ use arc_swap::ArcSwap;
 
 use rustc_hash::FxHashSet;
 
-use crate::answer::{Answer, quote_text};
+use crate::answer::{Answer, Context, quote_text};
 use crate::config::SearchConfig;
 use crate::corpus::{self, Problem};
 use crate::date::{self, Date, DateRange};
 use crate::error::Result;
 use crate::search::analyze::{self, TokenKind};
-use crate::search::{Hit, Index, Model, QueryWord, TermId, rerank};
+use crate::search::{Hit, Index, Model, QueryWord, SentenceId, TermId, rerank};
 
 /// Extra hits fetched beyond `top`, so that dropping duplicate quotes still leaves `top`.
 const SPARE_HITS: usize = 8;
@@ -85,6 +85,13 @@ impl Engine {
         &self.config
     }
 
+    /// The context of an answer's quote, or `None` when the articles changed since the answer
+    /// (see [`context`]).
+    #[must_use]
+    pub fn context(&self, sentence: SentenceId, generation: u64) -> Option<Context> {
+        context(&self.index(), sentence, generation)
+    }
+
     /// Its scoring model.
     #[must_use]
     pub fn model(&self) -> &Model {
@@ -120,7 +127,7 @@ impl Engine {
             .filter(|r| r.coverage >= min_score)
             .take(top)
             .map(|r| {
-                let mut answer = Answer::new(index, r.hit.sentence, r.coverage);
+                let mut answer = answer(index, r.hit.sentence, r.coverage);
                 answer.highlights = highlights(index, &candidates.words, &answer.quote);
                 answer
             })
@@ -274,6 +281,38 @@ pub struct Ranked {
     pub hit: Hit,
     /// Where it is in [`Candidates::list`].
     pub candidate: usize,
+}
+
+/// The answer for sentence `sid` of `index`: what rendering needs, taken from the index here so
+/// that rendering never reads it.
+fn answer(index: &Index, sid: SentenceId, score: f32) -> Answer {
+    let (article, _) = index.locate(sid);
+    Answer {
+        quote: quote_text(index.sentence_text(sid)),
+        title: article.title.clone(),
+        date: article.date,
+        path: article.path.to_string_lossy().into_owned(),
+        source: article.source.clone(),
+        score,
+        highlights: Vec::new(),
+        sentence: sid,
+        generation: index.generation(),
+    }
+}
+
+/// The context of an answer's quote: its sentence `sentence` of the index of generation
+/// `generation`; `None` when `index` is another (the articles changed since the answer) or
+/// the sentence is not in it.
+#[must_use]
+pub fn context(index: &Index, sentence: SentenceId, generation: u64) -> Option<Context> {
+    if generation != index.generation() || sentence as usize >= index.sentence_count() {
+        return None;
+    }
+    let a = index.sentence_article[sentence as usize] as usize;
+    Some(Context {
+        article: std::sync::Arc::clone(&index.articles()[a]),
+        position: (sentence - index.first_sentence[a]) as usize,
+    })
 }
 
 /// Byte ranges of the words of `quote` that match the question's words.

@@ -13,7 +13,7 @@ use std::ops::Range;
 use serde::Serialize;
 
 use crate::date::Date;
-use crate::search::{Index, SentenceId};
+use crate::search::SentenceId;
 
 /// What is said when nothing in the articles answers a question.
 pub const NOT_FOUND: &str = "Sorry, I found nothing about that in the articles.";
@@ -86,24 +86,17 @@ pub fn human_date(date: Option<Date>) -> String {
     date.map_or_else(|| "date unknown".to_string(), Date::human)
 }
 
-impl Answer {
-    /// The answer for sentence `sid` of `index`.
-    #[must_use]
-    pub fn new(index: &Index, sid: SentenceId, score: f32) -> Answer {
-        let (article, _) = index.locate(sid);
-        Answer {
-            quote: quote_text(index.sentence_text(sid)),
-            title: article.title.clone(),
-            date: article.date,
-            path: article.path.to_string_lossy().into_owned(),
-            source: article.source.clone(),
-            score,
-            highlights: Vec::new(),
-            sentence: sid,
-            generation: index.generation(),
-        }
-    }
+/// The sentences around an answer's quote, for "Context": its article and the quote's
+/// position in it (the engine finds them, [`replies::context_in`] writes them).
+#[derive(Clone, Debug)]
+pub struct Context {
+    /// The article.
+    pub article: std::sync::Arc<crate::corpus::Article>,
+    /// The quote's sentence, counted from the article's first.
+    pub position: usize,
+}
 
+impl Answer {
     /// "Title, 30 September 2024".
     #[must_use]
     pub fn citation(&self) -> String {

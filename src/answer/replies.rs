@@ -11,7 +11,9 @@ use super::Answer;
 use super::rich::{Rich, Style, TELEGRAM_LIMIT, utf16_len};
 use crate::date::Date;
 use crate::i18n::{self, FSI, Lang, PDI, count, isolate, number, text};
-use crate::search::Index;
+use std::sync::Arc;
+
+use crate::corpus::Article;
 
 /// "1 article", "2 articles" (English, for the CLI's own lines).
 #[must_use]
@@ -171,19 +173,15 @@ pub fn more_in(lang: Lang, answers: &[Answer], first: usize) -> Rich {
 
 /// [`context_in`] in English.
 #[must_use]
-pub fn context(index: &Index, sentence: u32, generation: u64) -> Option<Rich> {
-    context_in(Lang::En, index, sentence, generation)
+pub fn context(context: &super::Context) -> Rich {
+    context_in(Lang::En, context)
 }
 
 /// The sentences around an answer's quote (one before, one after), a line each, the quote
-/// marked `»` and in bold; `None`
-/// when the answer comes from another version of the corpus.
+/// marked `»` and in bold.
 #[must_use]
-pub fn context_in(lang: Lang, index: &Index, sentence: u32, generation: u64) -> Option<Rich> {
-    if generation != index.generation() || sentence as usize >= index.sentence_count() {
-        return None;
-    }
-    let (article, pos) = index.locate(sentence);
+pub fn context_in(lang: Lang, context: &super::Context) -> Rich {
+    let (article, pos) = (&*context.article, context.position);
     let citation = format!("\n— {}", citation(lang, &article.title, article.date));
     let from = pos.saturating_sub(1);
     let to = (pos + 2).min(article.sentences.len());
@@ -202,7 +200,7 @@ pub fn context_in(lang: Lang, index: &Index, sentence: u32, generation: u64) -> 
     }
     r.truncate(TELEGRAM_LIMIT - utf16_len(&citation));
     r.text(citation);
-    Some(r)
+    r
 }
 
 /// An old button after the corpus changed.
@@ -222,14 +220,14 @@ fn article_line(lang: Lang, date: Option<Date>, title: &str) -> String {
 
 /// [`articles_in`] in English.
 #[must_use]
-pub fn articles(index: &Index) -> Rich {
-    articles_in(Lang::En, index)
+pub fn articles(articles: &[Arc<Article>]) -> Rich {
+    articles_in(Lang::En, articles)
 }
 
 /// The articles, newest first, as many as fit.
 #[must_use]
-pub fn articles_in(lang: Lang, index: &Index) -> Rich {
-    let all = index.articles();
+pub fn articles_in(lang: Lang, articles: &[Arc<Article>]) -> Rich {
+    let all = articles;
     let mut r = Rich::new();
     if all.is_empty() {
         r.text(text(lang, "no_articles"));
@@ -252,23 +250,20 @@ pub fn articles_in(lang: Lang, index: &Index) -> Rich {
 
 /// [`about_in`] in English.
 #[must_use]
-pub fn about(index: &Index) -> Rich {
-    about_in(Lang::En, index)
+pub fn about(articles: &[Arc<Article>], sentences: usize) -> Rich {
+    about_in(Lang::En, articles, sentences)
 }
 
 /// How much the bot knows.
 #[must_use]
-pub fn about_in(lang: Lang, index: &Index) -> Rich {
-    let newest = index.articles().iter().filter_map(|a| a.date).max();
+pub fn about_in(lang: Lang, articles: &[Arc<Article>], sentences: usize) -> Rich {
+    let newest = articles.iter().filter_map(|a| a.date).max();
     Rich::plain(i18n::fill(
         lang,
         "about",
         &[
-            ("articles", &count(lang, index.articles().len(), "article")),
-            (
-                "sentences",
-                &count(lang, index.sentence_count(), "sentence"),
-            ),
+            ("articles", &count(lang, articles.len(), "article")),
+            ("sentences", &count(lang, sentences, "sentence")),
             ("date", &i18n::date_or_unknown(lang, newest)),
         ],
     ))
@@ -279,14 +274,14 @@ pub const ARTICLES_PER_PAGE: usize = 20;
 
 /// [`articles_page_in`] in English.
 #[must_use]
-pub fn articles_page(index: &Index, page: u32) -> (Rich, u32) {
-    articles_page_in(Lang::En, index, page)
+pub fn articles_page(articles: &[Arc<Article>], page: u32) -> (Rich, u32) {
+    articles_page_in(Lang::En, articles, page)
 }
 
 /// One page of the articles, newest first, and how many pages there are.
 #[must_use]
-pub fn articles_page_in(lang: Lang, index: &Index, page: u32) -> (Rich, u32) {
-    let all = index.articles();
+pub fn articles_page_in(lang: Lang, articles: &[Arc<Article>], page: u32) -> (Rich, u32) {
+    let all = articles;
     let pages = all.len().div_ceil(ARTICLES_PER_PAGE).max(1) as u32;
     let page = page.min(pages - 1);
     let mut r = Rich::new();
@@ -322,8 +317,13 @@ pub fn articles_page_in(lang: Lang, index: &Index, page: u32) -> (Rich, u32) {
 
 /// How much the bot knows, and when it last read the folder.
 #[must_use]
-pub fn about_live(lang: Lang, index: &Index, last_read: Option<std::time::SystemTime>) -> Rich {
-    let mut r = about_in(lang, index);
+pub fn about_live(
+    lang: Lang,
+    articles: &[Arc<Article>],
+    sentences: usize,
+    last_read: Option<std::time::SystemTime>,
+) -> Rich {
+    let mut r = about_in(lang, articles, sentences);
     if let Some(t) = last_read {
         let secs = t
             .duration_since(std::time::UNIX_EPOCH)

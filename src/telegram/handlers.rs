@@ -354,12 +354,17 @@ async fn on_command(bot: Tg, msg: Message, cmd: Command, shared: Arc<Shared>) ->
         Command::Ask(q) => return answer(&bot, &msg, q.trim(), &shared).await,
         Command::Articles => {
             let index = shared.engine().index();
-            let (text, pages) = replies::articles_page_in(lang, &index, 0);
+            let (text, pages) = replies::articles_page_in(lang, index.articles(), 0);
             reply(&bot, &msg, &text, page_keyboard(lang, 0, pages)).await?
         }
         Command::About => {
             let index = shared.engine().index();
-            let mut text = replies::about_live(lang, &index, shared.library.last_reload());
+            let mut text = replies::about_live(
+                lang,
+                index.articles(),
+                index.sentence_count(),
+                shared.library.last_reload(),
+            );
             drop(index);
             if shared.is_admin(msg.from.as_ref())
                 && let Some(counts) = ops::about_counts(&shared, lang).await
@@ -687,7 +692,7 @@ async fn on_button(bot: Tg, q: CallbackQuery, me: Me, shared: Arc<Shared>) -> Ha
     let outcome = match button {
         None | Some(Button::Vote { .. }) => Err(replies::out_of_date(lang)),
         Some(Button::Page { page }) => {
-            let (text, pages) = replies::articles_page_in(lang, &index, page);
+            let (text, pages) = replies::articles_page_in(lang, index.articles(), page);
             // A forged page number is the last page, as `articles_page` shows it.
             let page = page.min(pages - 1);
             retry::send(bot.answer_callback_query(q.id.clone())).await?;
@@ -705,8 +710,8 @@ async fn on_button(bot: Tg, q: CallbackQuery, me: Me, shared: Arc<Shared>) -> Ha
         Some(Button::Context {
             generation,
             sentence,
-        }) => replies::context_in(lang, &index, sentence, generation)
-            .map(|text| (text, None))
+        }) => crate::engine::context(&index, sentence, generation)
+            .map(|c| (replies::context_in(lang, &c), None))
             .ok_or_else(|| replies::out_of_date(lang)),
         Some(Button::More {
             generation,

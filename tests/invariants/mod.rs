@@ -217,9 +217,9 @@ pub fn check_index(engine: &Engine) {
             sid += 1;
         }
     }
-    check_rich(&replies::articles(&index));
-    check_rich(&replies::articles_page(&index, 0).0);
-    check_rich(&replies::about(&index));
+    check_rich(&replies::articles(index.articles()));
+    check_rich(&replies::articles_page(index.articles(), 0).0);
+    check_rich(&replies::about(index.articles(), index.sentence_count()));
 }
 
 /// The day the checks ask on, so that "last year" means the same in every run.
@@ -289,8 +289,10 @@ pub fn check_more(engine: &Engine, question: &str, k: usize) {
     }
     let index = engine.index();
     for a in &all {
-        let context = replies::context(&index, a.sentence, a.generation)
-            .expect("the context of a fresh answer");
+        let context = replies::context(
+            &quotebot::engine::context(&index, a.sentence, a.generation)
+                .expect("the context of a fresh answer"),
+        );
         check_rich(&context);
         check_rich(&replies::quote(a, TELEGRAM_LIMIT));
     }
@@ -365,8 +367,10 @@ pub fn check_ask(engine: &Engine, question: &str) {
     check_telegram_html(&replies::more(&more, answers.len() + 1).render(Format::Html));
     if let Some(best) = answers.first().or(more.first()) {
         let index = engine.index();
-        let context = replies::context(&index, best.sentence, best.generation)
-            .expect("the context of a fresh answer");
+        let context = replies::context(
+            &quotebot::engine::context(&index, best.sentence, best.generation)
+                .expect("the context of a fresh answer"),
+        );
         check_telegram_html(&context.render(Format::Html));
     }
 }

@@ -647,8 +647,8 @@ proptest! {
         invariants::check_ask(&engine, &format!("where did the {word} go?"));
         prop_assert!(!engine.ask("zebra").is_empty(), "the word is found");
         let index = engine.index();
-        invariants::check_telegram_html(&replies::articles(&index).render(Format::Html));
-        invariants::check_telegram_html(&replies::articles_page(&index, 0).0.render(Format::Html));
-        invariants::check_telegram_html(&replies::about(&index).render(Format::Html));
+        invariants::check_telegram_html(&replies::articles(index.articles()).render(Format::Html));
+        invariants::check_telegram_html(&replies::articles_page(index.articles(), 0).0.render(Format::Html));
+        invariants::check_telegram_html(&replies::about(index.articles(), index.sentence_count()).render(Format::Html));
     }
 }
