@@ -12,6 +12,7 @@ use quotebot::config::SearchConfig;
 use quotebot::engine::Engine;
 
 #[path = "../../tests/invariants/mod.rs"]
+#[allow(dead_code)] // each target uses some of the checks
 mod invariants;
 
 fn engine() -> &'static Engine {

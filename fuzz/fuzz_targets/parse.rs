@@ -6,6 +6,7 @@
 use libfuzzer_sys::fuzz_target;
 
 #[path = "../../tests/invariants/mod.rs"]
+#[allow(dead_code)] // each target uses some of the checks
 mod invariants;
 
 fuzz_target!(|bytes: &[u8]| {

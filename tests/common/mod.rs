@@ -4,8 +4,6 @@
 //! a delay) so that faults can be tested. HTTP/1.1 with keep-alive, by hand: the bot's client
 //! sends small JSON POSTs.
 
-#![allow(dead_code)]
-
 pub mod process;
 
 use std::collections::{HashMap, VecDeque};

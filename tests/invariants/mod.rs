@@ -6,8 +6,6 @@
 //! [`check_article_and_question`] is the whole corpus side at once: an article from any bytes,
 //! parsed as the loader parses a file, indexed, asked, "More" and "Context" rendered.
 
-#![allow(dead_code)]
-
 use std::path::Path;
 
 use quotebot::Error;

@@ -3,8 +3,6 @@
 //! the tests need no network and no server crate; routes can change while it runs (a feed
 //! gaining items).
 
-#![allow(dead_code)]
-
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
