@@ -75,7 +75,7 @@ const ENGLISH: Expected = Expected {
 };
 
 const RUSSIAN: Expected = Expected {
-    start: "Здравствуйте! Спросите меня о чём угодно",
+    start: "Здравствуйте! Задайте вопрос о новостях",
     help_line: "/help — показать эту справку",
     not_found: "Извините, в статьях об этом ничего нет. <i>Попробуйте другие слова",
     date: "\n— Iran and Russia vow to expand cooperation, 30 сентября 2024",
@@ -83,9 +83,9 @@ const RUSSIAN: Expected = Expected {
 };
 
 const PERSIAN: Expected = Expected {
-    start: "سلام! هر چه دربارهٔ مقاله‌های خبری",
+    start: "سلام! هر سؤالی دربارهٔ مقاله‌های خبری",
     help_line: "/help — نمایش این راهنما",
-    not_found: "متأسفم، در مقاله‌ها چیزی دربارهٔ این پیدا نکردم. <i>واژه‌های دیگری",
+    not_found: "متأسفم، در مقاله‌ها چیزی در این باره پیدا نکردم. <i>واژه‌های دیگری",
     date: "\n— \u{2068}Iran and Russia vow to expand cooperation\u{2069}، ۹ مهر ۱۴۰۳ (30 September 2024)",
     more: "بیشتر",
 };
