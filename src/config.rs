@@ -470,8 +470,9 @@ mod tests {
         );
     }
 
-    /// The keys of the `Config` types (read from this file), each with its doc comment.
-    fn documented_keys() -> Vec<String> {
+    /// The keys of the `Config` types (read from this file), each with its doc comment, and
+    /// whether it is optional (an `Option`).
+    fn documented_keys() -> Vec<(String, bool)> {
         let source = include_str!("config.rs");
         let body = |name: &str| -> &str {
             let start = source.find(&format!("pub struct {name} {{")).unwrap();
@@ -502,12 +503,12 @@ mod tests {
         for (section, ty) in fields("Config") {
             let ty = ty.trim_start_matches("Vec<").trim_end_matches('>');
             if ty != section && section == "feeds" {
-                keys.push(section.clone());
+                keys.push((section.clone(), false));
             }
             keys.extend(
                 fields(ty)
                     .into_iter()
-                    .map(|(field, _)| format!("{section}.{field}")),
+                    .map(|(field, ty)| (format!("{section}.{field}"), ty.starts_with("Option<"))),
             );
         }
         keys
@@ -518,7 +519,8 @@ mod tests {
     /// value the shipped file spells out (which the test above holds to the code's defaults).
     #[test]
     fn the_guide_the_shipped_file_and_the_types_agree() {
-        let keys = documented_keys();
+        let documented = documented_keys();
+        let keys: Vec<String> = documented.iter().map(|(k, _)| k.clone()).collect();
         assert!(keys.contains(&"search.min_score".to_string()), "{keys:?}");
         let guide = include_str!("../docs/GUIDE.md");
         let section = &guide[guide.find("## Configuration").unwrap()..];
@@ -548,20 +550,32 @@ mod tests {
             sorted_keys.iter().collect::<Vec<_>>(),
             "docs/GUIDE.md's table and the Config types"
         );
+        // A feed's default interval, as the guide says it, is the code's.
+        let every = rows.iter().find(|(k, _)| k == "feeds.every").unwrap();
+        let feed = Config::parse(Path::new("c"), "[[feeds]]\nurl = \"https://x.org/f\"\n").unwrap();
+        let said = Config::parse(
+            Path::new("c"),
+            &format!(
+                "[[feeds]]\nurl = \"https://x.org/f\"\nevery = {}\n",
+                every.1
+            ),
+        )
+        .unwrap();
+        assert_eq!(feed.feeds[0].every, said.feeds[0].every, "feeds.every");
         let shipped: toml::Table = toml::from_str(include_str!("../config/quotebot.toml")).unwrap();
         for (key, default) in &rows {
             let Some((section, field)) = key.split_once('.') else {
                 continue;
             };
+            // A row says "(none…)" exactly for the keys that are optional in the types.
+            let optional = documented.iter().any(|(k, o)| k == key && *o);
+            assert_eq!(default.starts_with("(none"), optional, "{key}: {default}");
             if section == "feeds" {
                 continue;
             }
             match shipped[section].get(field) {
                 Some(value) => assert_eq!(&value.to_string(), default, "{key}"),
-                None => assert!(
-                    default.starts_with("(none"),
-                    "{key} is not in the shipped file"
-                ),
+                None => assert!(optional, "{key} is not in the shipped file"),
             }
         }
     }

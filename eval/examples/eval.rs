@@ -1,5 +1,5 @@
 //! Answer quality on real question → sentence data, by the protocol of
-//! `../shared/bench/README.md` (see `quotebot::eval`).
+//! `../shared/bench/README.md` (see `quotebot_eval`).
 //!
 //! ```text
 //! cargo run --release --example eval                      # the whole table, with the peers

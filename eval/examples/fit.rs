@@ -12,8 +12,8 @@
 //! dev, `--ablate` leaves each feature out in turn.
 //!
 //! ```text
-//! cargo run --release --example fit                       # fit with the default settings, report
-//! cargo run --release --example fit -- --search --write   # choose settings, fit, write model.toml
+//! cargo run --release -p quotebot-eval --example fit                       # fit with the default settings, report
+//! cargo run --release -p quotebot-eval --example fit -- --search --write   # choose settings, fit, write model.toml
 //! ```
 
 use std::path::PathBuf;
@@ -852,10 +852,12 @@ fn write_model(args: &Args, model: &Model, settings: String, cross_validated: f6
         })
         .collect::<Result<Vec<_>>>()?;
     let provenance = fitted::Provenance {
-        command: std::iter::once("cargo run --release --example fit --".to_string())
-            .chain(std::env::args().skip(1))
-            .collect::<Vec<_>>()
-            .join(" "),
+        command: std::iter::once(
+            "cargo run --release -p quotebot-eval --example fit --".to_string(),
+        )
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" "),
         settings,
         training,
         cross_validated: format!("3-fold cross-validated train MRR@10 {cross_validated:.4}"),

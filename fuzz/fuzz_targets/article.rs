@@ -4,7 +4,7 @@
 //! a 0xFF the article's own text is the question too, so that questions meet their words.
 //! Both parses are indexed together and asked, with "More" and "Context" rendered as plain
 //! text and Telegram HTML: the checks of `tests/invariants` (`check_article_and_question`).
-//! Seeds: `fuzz/seeds/article/`; what it found: `tests/fuzz_regressions.rs`.
+//! Seeds: `fuzz/seeds/article/`; what it found: `tests/it/fuzz_regressions.rs`.
 
 #![no_main]
 

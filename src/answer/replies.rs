@@ -357,7 +357,7 @@ pub fn uploads_admins_only(lang: Lang) -> Rich {
 /// What a reload did (the problems as the corpus reports them, in English: they name files
 /// and lines for whoever fixes them).
 #[must_use]
-pub fn reloaded(lang: Lang, report: &crate::live::Report) -> Rich {
+pub fn reloaded(lang: Lang, report: &crate::corpus::ReloadReport) -> Rich {
     let mut r = Rich::new();
     if report.unchanged() {
         r.text(text(lang, "reloaded_unchanged"));
@@ -401,7 +401,7 @@ pub fn reload_failed(lang: Lang) -> Rich {
 
 /// A document added as an article.
 #[must_use]
-pub fn added(lang: Lang, a: &crate::live::Added) -> Rich {
+pub fn added(lang: Lang, a: &crate::intake::Added) -> Rich {
     let title = isolate(lang, &short_title(&a.title)).into_owned();
     let date = i18n::date_or_unknown(lang, a.date);
     let sentences = count(lang, a.sentences, "sentence");
@@ -475,8 +475,8 @@ pub fn add_in_private(lang: Lang) -> Rich {
 /// Why a document or page was refused, in `lang` (a reason that is a file's own problem, or
 /// the web's, is said as the library says it).
 #[must_use]
-pub fn refusal_reason(lang: Lang, refusal: &crate::live::Refusal) -> String {
-    use crate::live::Refusal;
+pub fn refusal_reason(lang: Lang, refusal: &crate::intake::Refusal) -> String {
+    use crate::intake::Refusal;
     match refusal {
         Refusal::TooLarge => text(lang, "refused_too_large").to_string(),
         Refusal::NotText => text(lang, "refused_not_text").to_string(),
@@ -541,7 +541,7 @@ pub fn not_a_page(lang: Lang) -> String {
 
 /// A document that was not added, and why.
 #[must_use]
-pub fn not_added(lang: Lang, refusal: &crate::live::Refusal) -> Rich {
+pub fn not_added(lang: Lang, refusal: &crate::intake::Refusal) -> Rich {
     let why = refusal_reason(lang, refusal);
     let mut r = Rich::plain(i18n::fill(
         lang,
@@ -749,7 +749,7 @@ mod tests {
     /// that nothing changed for English readers.
     #[test]
     fn english_reasons_are_the_errors_own_words() {
-        use crate::live::Refusal;
+        use crate::intake::Refusal;
         use crate::web::FetchError;
         for r in [
             Refusal::TooLarge,

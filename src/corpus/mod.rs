@@ -437,6 +437,62 @@ pub(crate) fn worker_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
 }
 
+/// What a reload of the corpus folder did (the living corpus reloads; the bot and the log
+/// tell it).
+#[derive(Clone, Debug, Default)]
+pub struct ReloadReport {
+    /// Files read for the first time.
+    pub added: usize,
+    /// Files read again because they changed.
+    pub changed: usize,
+    /// Files gone.
+    pub removed: usize,
+    /// Articles and sentences after it.
+    pub articles: usize,
+    /// Sentences after it.
+    pub sentences: usize,
+    /// What was wrong with the files read.
+    pub problems: Vec<String>,
+    /// How long it took.
+    pub elapsed: std::time::Duration,
+    /// Whether the index was built from scratch rather than from the previous one.
+    pub full: bool,
+}
+
+impl ReloadReport {
+    /// Whether nothing changed.
+    #[must_use]
+    pub fn unchanged(&self) -> bool {
+        self.added + self.changed + self.removed == 0
+    }
+}
+
+impl std::fmt::Display for ReloadReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.unchanged() {
+            write!(f, "nothing changed")?;
+        } else {
+            write!(
+                f,
+                "{} added, {} changed, {} removed",
+                self.added, self.changed, self.removed
+            )?;
+        }
+        write!(
+            f,
+            "; {} articles, {} sentences ({:.0} ms{})",
+            self.articles,
+            self.sentences,
+            self.elapsed.as_secs_f64() * 1000.0,
+            if self.full { ", full build" } else { "" }
+        )?;
+        if !self.problems.is_empty() {
+            write!(f, "; {} problems", self.problems.len())?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

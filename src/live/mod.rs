@@ -19,10 +19,10 @@ use std::hash::Hasher;
 use std::path::{Path, PathBuf};
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use crate::config::SearchConfig;
-use crate::corpus::{self, Article, Problem};
+use crate::corpus::{self, Article, Problem, ReloadReport};
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::intake::relative;
@@ -66,61 +66,6 @@ struct State {
     texts: HashMap<PathBuf, u64>,
     last_reload: Option<SystemTime>,
     reloads: u64,
-}
-
-/// What a reload did.
-#[derive(Clone, Debug, Default)]
-pub struct Report {
-    /// Files read for the first time.
-    pub added: usize,
-    /// Files read again because they changed.
-    pub changed: usize,
-    /// Files gone.
-    pub removed: usize,
-    /// Articles and sentences after it.
-    pub articles: usize,
-    /// Sentences after it.
-    pub sentences: usize,
-    /// What was wrong with the files read.
-    pub problems: Vec<String>,
-    /// How long it took.
-    pub elapsed: Duration,
-    /// Whether the index was built from scratch rather than from the previous one.
-    pub full: bool,
-}
-
-impl Report {
-    /// Whether nothing changed.
-    #[must_use]
-    pub fn unchanged(&self) -> bool {
-        self.added + self.changed + self.removed == 0
-    }
-}
-
-impl std::fmt::Display for Report {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.unchanged() {
-            write!(f, "nothing changed")?;
-        } else {
-            write!(
-                f,
-                "{} added, {} changed, {} removed",
-                self.added, self.changed, self.removed
-            )?;
-        }
-        write!(
-            f,
-            "; {} articles, {} sentences ({:.0} ms{})",
-            self.articles,
-            self.sentences,
-            self.elapsed.as_secs_f64() * 1000.0,
-            if self.full { ", full build" } else { "" }
-        )?;
-        if !self.problems.is_empty() {
-            write!(f, "; {} problems", self.problems.len())?;
-        }
-        Ok(())
-    }
 }
 
 /// The corpus folder, its engine, and what was read from it.
@@ -213,7 +158,7 @@ impl Library {
 
     /// Reads what changed in the folder and swaps the new index in. Fails only when the
     /// folder cannot be listed; the previous index then stays.
-    pub fn reload(&self) -> Result<Report> {
+    pub fn reload(&self) -> Result<ReloadReport> {
         // A panic while reloading (a bug) must not stop every later reload: the lock is taken back
         // from a poisoned mutex, and the state it guards is file stamps, at worst read again.
         let _one_at_a_time = self
@@ -222,7 +167,7 @@ impl Library {
             .unwrap_or_else(PoisonError::into_inner);
         let start = Instant::now();
         let files = corpus::list_files(&self.dir)?;
-        let mut report = Report::default();
+        let mut report = ReloadReport::default();
         let (to_read, removed): (Vec<(PathBuf, Stamp)>, Vec<PathBuf>) = {
             let state = self.state();
             let present: HashSet<&PathBuf> = files.iter().collect();

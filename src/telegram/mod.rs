@@ -17,6 +17,7 @@ pub mod limits;
 pub mod ops;
 pub mod redact;
 pub mod retry;
+pub mod shared;
 pub mod webhook;
 
 use std::fmt::Debug;
@@ -38,8 +39,9 @@ use crate::error::{Error, Result};
 use crate::live::{self, Library};
 use crate::storage::Storage;
 
-pub use handlers::{Command, Shared, Tg, schema};
+pub use handlers::{Command, schema};
 pub use limits::{Limiter, Limits};
+pub use shared::{HandlerError, Shared, Tg};
 
 /// How long one `getUpdates` long poll may wait for updates.
 pub const POLL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -145,7 +147,7 @@ pub async fn run_with(
     bot: Bot,
     library: Arc<Library>,
     config: TelegramConfig,
-    handler: UpdateHandler<handlers::HandlerError>,
+    handler: UpdateHandler<HandlerError>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     run_stored(bot, library, config, None, handler, shutdown).await
@@ -158,7 +160,7 @@ pub async fn run_stored(
     library: Arc<Library>,
     config: TelegramConfig,
     storage: Option<Arc<Storage>>,
-    handler: UpdateHandler<handlers::HandlerError>,
+    handler: UpdateHandler<HandlerError>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     run_updates(
@@ -188,7 +190,7 @@ pub async fn run_updates(
     library: Arc<Library>,
     config: TelegramConfig,
     storage: Option<Arc<Storage>>,
-    handler: UpdateHandler<handlers::HandlerError>,
+    handler: UpdateHandler<HandlerError>,
     updates: Updates,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
@@ -242,7 +244,7 @@ pub async fn run_updates(
     let mut dispatcher = Dispatcher::builder(bot.clone(), handlers::contained(handler))
         .dependencies(dptree::deps![shared, tg.clone()])
         .default_handler(|_| async {})
-        .error_handler(Arc::new(|e: handlers::HandlerError| async move {
+        .error_handler(Arc::new(|e: HandlerError| async move {
             log::error!("handling an update failed: {}", describe(&*e));
         }))
         .build();
@@ -314,7 +316,7 @@ pub async fn run_updates(
 /// Dispatches the updates `listener` brings until `shutdown`; then stops the listener and
 /// finishes the updates in hand, for at most [`STOP_GRACE`].
 async fn dispatch<L, Eh>(
-    dispatcher: &mut Dispatcher<Bot, handlers::HandlerError, DefaultKey>,
+    dispatcher: &mut Dispatcher<Bot, HandlerError, DefaultKey>,
     mut listener: L,
     listener_errors: Arc<Eh>,
     shutdown: &CancellationToken,

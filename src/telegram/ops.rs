@@ -13,8 +13,8 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, ParseMode};
 use teloxide::utils::command::BotCommands;
 
 use super::callback::Button;
-use super::handlers::{HandlerError, Shared, Tg, reply};
 use super::retry;
+use super::shared::{HandlerError, Shared, Tg, reply};
 use crate::answer::Answer;
 use crate::answer::operators as say;
 use crate::answer::rich::Format;

@@ -1,6 +1,6 @@
-//! What must hold whatever the input: shared by the property tests (`tests/properties.rs`),
+//! What must hold whatever the input: shared by the property tests (`tests/it/properties.rs`),
 //! the fuzz targets (`fuzz/fuzz_targets/`) and the regression tests of what fuzzing found
-//! (`tests/fuzz_regressions.rs`), so that all three check exactly the same things. Each check
+//! (`tests/it/fuzz_regressions.rs`), so that all three check exactly the same things. Each check
 //! panics with what was wrong.
 //!
 //! [`check_article_and_question`] is the whole corpus side at once: an article from any bytes,

@@ -16,7 +16,7 @@ use common::{FakeApi, button_press, inline_button_press, inline_query, message, 
 use quotebot::SearchConfig;
 use quotebot::config::TelegramConfig;
 use quotebot::live::Library;
-use quotebot::telegram::handlers::HandlerError;
+use quotebot::telegram::HandlerError;
 use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
 
