@@ -28,7 +28,7 @@ pub struct Config {
     pub storage: StorageConfig,
     /// `[web]`
     pub web: WebConfig,
-    /// `[[feeds]]`
+    /// `[[feeds]]` tables, one per feed the bot follows.
     pub feeds: Vec<FeedConfig>,
 }
 
@@ -36,8 +36,9 @@ pub struct Config {
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct GeneralConfig {
-    /// The time zone whose day "today" and "yesterday" in questions mean (an IANA name such
-    /// as `Asia/Tehran`, or `UTC`); empty: the system's.
+    /// The time zone whose day "today" and "yesterday" in questions mean (`"Asia/Tehran"`,
+    /// `"UTC"`…; names other than `UTC` need the system's time zone database, `tzdata`); empty: the
+    /// system's.
     pub timezone: String,
 }
 
@@ -45,7 +46,7 @@ pub struct GeneralConfig {
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct CorpusConfig {
-    /// The corpus folder (`dir = "corpus"`), relative to the current directory.
+    /// The corpus folder; `--corpus` beats it.
     pub dir: PathBuf,
 }
 
@@ -61,20 +62,21 @@ impl Default for CorpusConfig {
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct SearchConfig {
-    /// How many answers `ask` gives by default.
+    /// Answers per question for `ask`; `--top` beats it.
     pub top: usize,
-    /// Answers scoring below this are not given; 0 turns the threshold off.
+    /// Answers scoring below this are "not found"; `--min-score` beats it; `0` turns it off.
     pub min_score: f32,
-    /// Whether question words not in the articles match words a few edits away.
+    /// Match mistyped words.
     pub fuzzy: bool,
-    /// Words at least this long (in letters) may match with one edit.
+    /// Words this long (letters) may match one edit away.
     pub fuzzy_min_len: usize,
-    /// Words at least this long may match with two edits (0: never).
+    /// Words this long with nothing one edit away may match two edits away, first letter kept (`0`:
+    /// never).
     pub fuzzy_two_edits_len: usize,
     /// At most this many vocabulary words stand in for one mistyped word.
     pub max_expansions: usize,
-    /// How much a word of a question word's family ("inventor" for "invented", "Cuba" for
-    /// "Cuban", from WordNet) counts against the word itself; 0 turns families off.
+    /// How much a word of a question word's family (WordNet: `inventor` for `invented`) counts; `0`
+    /// turns families off.
     pub family_weight: f32,
 }
 
@@ -98,17 +100,19 @@ impl Default for SearchConfig {
 pub struct TelegramConfig {
     /// Chats the bot answers in; empty means every chat.
     pub allowed_chats: Vec<i64>,
-    /// Users who may use the admin commands.
+    /// Users (ids) who may use `/reload`, `/add URL`, `/unanswered`, see the counts in `/about` and
+    /// add articles by sending links and documents.
     pub admins: Vec<u64>,
-    /// The language the bot speaks: `"auto"` (each user's Telegram language: Russian, Persian,
-    /// or English for everyone else), or `"en"`, `"ru"`, `"fa"` for everyone.
+    /// The language of the bot's own words: `"auto"` (each user's Telegram language: Russian,
+    /// Persian, else English), or `"en"`, `"ru"`, `"fa"` for everyone (see "Languages").
     pub language: crate::i18n::Language,
-    /// Webhook mode: the public HTTPS address Telegram posts updates to; empty: long polling.
+    /// Webhook mode: the public `https://` address Telegram posts updates to; empty: polling;
+    /// `--webhook-url` beats it (see "Webhook mode").
     pub webhook_url: String,
-    /// Where webhook mode listens for them (behind a reverse proxy).
+    /// Where webhook mode listens (with `GET /healthz`); `--listen` beats it.
     pub listen: Listen,
-    /// The secret Telegram sends with every update in webhook mode; `None`: a new random one
-    /// at each start.
+    /// The secret Telegram sends with every update, 1 to 256 of `A-Z a-z 0-9 _ -`; requests without
+    /// it get 401.
     pub webhook_secret: Option<String>,
 }
 
@@ -172,9 +176,10 @@ pub fn is_webhook_secret(secret: &str) -> bool {
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageConfig {
-    /// The SQLite file, created with its folder on first run.
+    /// The bot's database (created with its folder on first run; only `telegram` and `report` open
+    /// it).
     pub path: PathBuf,
-    /// Questions, counts and votes older than this many days are deleted; at least 1.
+    /// Questions, counts, answers and votes older than this many days are deleted.
     pub keep_days: u32,
 }
 
@@ -191,11 +196,11 @@ impl Default for StorageConfig {
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct WebConfig {
-    /// Whether links to loopback, private, link-local and other local addresses may be
-    /// fetched (a link sent to the bot must not reach the machine's own network).
+    /// Fetch links to loopback, private, link-local and other local addresses (keep it `false` on a
+    /// bot).
     pub allow_private_addresses: bool,
-    /// A proxy for every fetch (`http://host:port`); empty: none. The `HTTP_PROXY`-style
-    /// environment variables are never used.
+    /// A proxy for every fetch (`http://host:port`); empty: none; the `HTTP_PROXY`-style variables
+    /// are never used.
     pub proxy: String,
 }
 
@@ -203,9 +208,10 @@ pub struct WebConfig {
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct FeedConfig {
-    /// The feed's address (RSS 2.0, Atom or JSON Feed).
+    /// The feed's address: RSS 2.0, Atom or JSON Feed.
     pub url: String,
-    /// How often it is fetched: `"30m"`, `"10s"`, `"1h"`, `"1h30m"` [default: 30 minutes].
+    /// How often it is fetched: `"10s"`, `"15m"`, `"1h30m"`, `"1d"` (15 minutes or more
+    /// recommended).
     #[serde(default = "default_every", deserialize_with = "duration")]
     pub every: std::time::Duration,
 }
@@ -470,46 +476,47 @@ mod tests {
         );
     }
 
-    /// The keys of the `Config` types (read from this file), each with its doc comment, and
-    /// whether it is optional (an `Option`).
-    fn documented_keys() -> Vec<(String, bool)> {
+    /// The keys of the `Config` types (read from this file), each with its doc comment (the
+    /// lines joined), and whether it is optional (an `Option`).
+    fn documented_keys() -> Vec<(String, String, bool)> {
         let source = include_str!("config.rs");
         let body = |name: &str| -> &str {
             let start = source.find(&format!("pub struct {name} {{")).unwrap();
             let end = start + source[start..].find("\n}\n").unwrap();
             &source[start..end]
         };
-        let fields = |name: &str| -> Vec<(String, String)> {
+        let fields = |name: &str| -> Vec<(String, String, String)> {
             let lines: Vec<&str> = body(name).lines().collect();
             lines
                 .iter()
                 .enumerate()
                 .filter_map(|(i, l)| {
                     let (field, ty) = l.trim().strip_prefix("pub ")?.split_once(": ")?;
-                    let above = lines[..i]
+                    let doc: Vec<&str> = lines[..i]
                         .iter()
                         .rev()
-                        .find(|l| !l.trim().starts_with("#["))
-                        .unwrap();
-                    assert!(
-                        above.trim().starts_with("///"),
-                        "{name}.{field} has no doc comment"
-                    );
-                    Some((field.to_string(), ty.trim_end_matches(',').to_string()))
+                        .skip_while(|l| l.trim().starts_with("#["))
+                        .map_while(|l| l.trim().strip_prefix("///"))
+                        .collect();
+                    assert!(!doc.is_empty(), "{name}.{field} has no doc comment");
+                    let doc: Vec<&str> = doc.iter().rev().map(|l| l.trim()).collect();
+                    Some((
+                        field.to_string(),
+                        ty.trim_end_matches(',').to_string(),
+                        doc.join(" "),
+                    ))
                 })
                 .collect()
         };
         let mut keys = Vec::new();
-        for (section, ty) in fields("Config") {
+        for (section, ty, doc) in fields("Config") {
             let ty = ty.trim_start_matches("Vec<").trim_end_matches('>');
-            if ty != section && section == "feeds" {
-                keys.push((section.clone(), false));
+            if section == "feeds" {
+                keys.push((section.clone(), doc, false));
             }
-            keys.extend(
-                fields(ty)
-                    .into_iter()
-                    .map(|(field, ty)| (format!("{section}.{field}"), ty.starts_with("Option<"))),
-            );
+            keys.extend(fields(ty).into_iter().map(|(field, ty, doc)| {
+                (format!("{section}.{field}"), doc, ty.starts_with("Option<"))
+            }));
         }
         keys
     }
@@ -520,7 +527,7 @@ mod tests {
     #[test]
     fn the_guide_the_shipped_file_and_the_types_agree() {
         let documented = documented_keys();
-        let keys: Vec<String> = documented.iter().map(|(k, _)| k.clone()).collect();
+        let keys: Vec<String> = documented.iter().map(|(k, _, _)| k.clone()).collect();
         assert!(keys.contains(&"search.min_score".to_string()), "{keys:?}");
         let guide = include_str!("../docs/GUIDE.md");
         let section = &guide[guide.find("## Configuration").unwrap()..];
@@ -540,6 +547,31 @@ mod tests {
                 )
             })
             .collect();
+        // Each row's meaning is its field's doc comment (less the capital and the full stop).
+        for line in section
+            .lines()
+            .skip_while(|l| !l.starts_with("| key"))
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+        {
+            let cells: Vec<&str> = line.split(" | ").collect();
+            let key = cells[0].trim_start_matches("| ").trim_matches('`');
+            let meaning = cells[2..].join(" | ");
+            let meaning = meaning.trim_end_matches(" |");
+            let (_, doc, _) = documented
+                .iter()
+                .find(|(k, _, _)| k == key)
+                .unwrap_or_else(|| panic!("{key} is not a key of the Config types"));
+            let mut chars = doc.trim_end_matches('.').chars();
+            let doc: String = chars
+                .next()
+                .map(|c| c.to_lowercase().chain(chars).collect())
+                .unwrap_or_default();
+            assert_eq!(
+                doc, meaning,
+                "{key}: the doc comment and the guide's meaning"
+            );
+        }
         let table: Vec<&String> = rows.iter().map(|(k, _)| k).collect();
         let mut sorted_keys = keys.clone();
         sorted_keys.sort();
@@ -568,7 +600,7 @@ mod tests {
                 continue;
             };
             // A row says "(none…)" exactly for the keys that are optional in the types.
-            let optional = documented.iter().any(|(k, o)| k == key && *o);
+            let optional = documented.iter().any(|(k, _, o)| k == key && *o);
             assert_eq!(default.starts_with("(none"), optional, "{key}: {default}");
             if section == "feeds" {
                 continue;

@@ -1,7 +1,7 @@
 //! The bot's handler tree ([`schema`]) and its endpoints: one small async function per kind of
 //! update. They decide what to answer and whom; what the answer says comes from
 //! [`crate::answer::replies`], and every send goes through [`super::retry`] (messages also
-//! through the rate [`Limiter`]).
+//! through the rate [`super::Limiter`]).
 //!
 //! - Private chats: every text message is a question; commands; anything else gets "send me a
 //!   question in words".
