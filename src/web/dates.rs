@@ -633,62 +633,22 @@ fn date_at(t: &[Token], i: usize) -> Option<Date> {
     None
 }
 
-/// A Solar Hijri (Iranian) date in the Gregorian calendar.
+/// A Solar Hijri (Iranian) date in the Gregorian calendar, by [`crate::i18n::jalali`]'s
+/// calendar. A day past its month's end counts on into the next month, as a dateline's
+/// arithmetic would.
 #[must_use]
 pub fn jalali_to_gregorian(jy: i32, jm: u32, jd: u32) -> Option<(i32, u32, u32)> {
     if !(1..=12).contains(&jm) || !(1..=31).contains(&jd) || !(1200..=1600).contains(&jy) {
         return None;
     }
-    let (jm, jd) = (jm as i64, jd as i64);
-    let jy = jy as i64 + 1595;
-    let mut days = -355_668
-        + 365 * jy
-        + (jy / 33) * 8
-        + ((jy % 33) + 3) / 4
-        + jd
-        + if jm < 7 {
-            (jm - 1) * 31
-        } else {
-            (jm - 7) * 30 + 186
-        };
-    let mut gy = 400 * (days / 146_097);
-    days %= 146_097;
-    if days > 36_524 {
-        days -= 1;
-        gy += 100 * (days / 36_524);
-        days %= 36_524;
-        if days >= 365 {
-            days += 1;
-        }
+    let first = crate::i18n::jalali::Jalali {
+        year: i64::from(jy),
+        month: jm,
+        day: 1,
     }
-    gy += 4 * (days / 1461);
-    days %= 1461;
-    if days > 365 {
-        gy += (days - 1) / 365;
-        days = (days - 1) % 365;
-    }
-    let mut gd = days + 1;
-    let leap = (gy % 4 == 0 && gy % 100 != 0) || gy % 400 == 0;
-    let lengths = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    let mut gm = 0;
-    while gm < 12 && gd > lengths[gm] {
-        gd -= lengths[gm];
-        gm += 1;
-    }
-    Some((gy as i32, gm as u32 + 1, gd as u32))
+    .to_gregorian()?;
+    let d = Date::from_days_since_epoch(first.days_since_epoch() + i64::from(jd) - 1);
+    Some((d.year(), d.month(), d.day()))
 }
 
 #[cfg(test)]
