@@ -531,7 +531,8 @@ mod tests {
         assert!(keys.contains(&"search.min_score".to_string()), "{keys:?}");
         let guide = include_str!("../docs/GUIDE.md");
         let section = &guide[guide.find("## Configuration").unwrap()..];
-        let rows: Vec<(String, String)> = section
+        // The table's rows: key, default, meaning.
+        let rows: Vec<(String, String, String)> = section
             .lines()
             .skip_while(|l| !l.starts_with("| key"))
             .skip(2)
@@ -544,20 +545,12 @@ mod tests {
                         .trim_matches('`')
                         .to_string(),
                     cells[1].trim_matches('`').to_string(),
+                    cells[2..].join(" | ").trim_end_matches(" |").to_string(),
                 )
             })
             .collect();
         // Each row's meaning is its field's doc comment (less the capital and the full stop).
-        for line in section
-            .lines()
-            .skip_while(|l| !l.starts_with("| key"))
-            .skip(2)
-            .take_while(|l| l.starts_with('|'))
-        {
-            let cells: Vec<&str> = line.split(" | ").collect();
-            let key = cells[0].trim_start_matches("| ").trim_matches('`');
-            let meaning = cells[2..].join(" | ");
-            let meaning = meaning.trim_end_matches(" |");
+        for (key, _, meaning) in &rows {
             let (_, doc, _) = documented
                 .iter()
                 .find(|(k, _, _)| k == key)
@@ -568,11 +561,11 @@ mod tests {
                 .map(|c| c.to_lowercase().chain(chars).collect())
                 .unwrap_or_default();
             assert_eq!(
-                doc, meaning,
+                &doc, meaning,
                 "{key}: the doc comment and the guide's meaning"
             );
         }
-        let table: Vec<&String> = rows.iter().map(|(k, _)| k).collect();
+        let table: Vec<&String> = rows.iter().map(|(k, _, _)| k).collect();
         let mut sorted_keys = keys.clone();
         sorted_keys.sort();
         let mut sorted_table = table.clone();
@@ -583,7 +576,7 @@ mod tests {
             "docs/GUIDE.md's table and the Config types"
         );
         // A feed's default interval, as the guide says it, is the code's.
-        let every = rows.iter().find(|(k, _)| k == "feeds.every").unwrap();
+        let every = rows.iter().find(|(k, _, _)| k == "feeds.every").unwrap();
         let feed = Config::parse(Path::new("c"), "[[feeds]]\nurl = \"https://x.org/f\"\n").unwrap();
         let said = Config::parse(
             Path::new("c"),
@@ -595,7 +588,7 @@ mod tests {
         .unwrap();
         assert_eq!(feed.feeds[0].every, said.feeds[0].every, "feeds.every");
         let shipped: toml::Table = toml::from_str(include_str!("../config/quotebot.toml")).unwrap();
-        for (key, default) in &rows {
+        for (key, default, _) in &rows {
             let Some((section, field)) = key.split_once('.') else {
                 continue;
             };
