@@ -511,8 +511,9 @@ fn sentence(scan: &Scan, index: &Index, hit: &Hit, best_score: f32) -> Sentence 
     }
 }
 
-/// Whether the scanned sentence holds what a question of `kind` asks for.
-fn asked(scan: &Scan, kind: QuestionType) -> Asked {
+/// Whether the scanned sentence holds what a question of `kind` asks for (`sentence`: what it
+/// holds, of [`sentence`]).
+fn asked(scan: &Scan, kind: QuestionType, sentence: &Sentence) -> Asked {
     // Whether something of the kind asked for stands within `reach` tokens of a matched word.
     let near = |at: &[usize], reach: usize| {
         flag(
@@ -520,11 +521,9 @@ fn asked(scan: &Scan, kind: QuestionType) -> Asked {
                 .any(|&p| scan.match_at.iter().any(|&m| p.abs_diff(m) <= reach)),
         )
     };
-    let has_date = flag(scan.has_date);
-    let new_capitals = (scan.new_capitals.min(3) as f32) / 3.0;
     Asked {
-        when_date: flag(kind.when) * has_date,
-        who_name: flag(kind.who) * new_capitals,
+        when_date: flag(kind.when) * sentence.has_date,
+        who_name: flag(kind.who) * sentence.new_capitals,
         who_by: flag(kind.who && scan.by_name),
         when_near_date: flag(kind.when) * near(&scan.date_at, 4),
         howmany_near_number: flag(kind.how_many) * near(&scan.number_at, 3),
@@ -544,6 +543,7 @@ pub fn features(
     let text = index.sentence_text(hit.sentence);
     let article = index.sentence_article[hit.sentence as usize] as usize;
     let scan = scan(index, q, text, words.len());
+    let sentence = sentence(&scan, index, hit, best_score);
     Features {
         first_stage: FirstStage {
             bm25: hit.sentence_score,
@@ -552,8 +552,8 @@ pub fn features(
         },
         coverage: coverage(&scan, q, words, index.title_terms(article)),
         order: order(&scan, words.len()),
-        sentence: sentence(&scan, index, hit, best_score),
-        asked: asked(&scan, q.kind),
+        asked: asked(&scan, q.kind, &sentence),
+        sentence,
     }
 }
 
