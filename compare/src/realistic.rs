@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use quotebot_eval::{self as eval, Dataset, Question};
 use quotebot_eval::synth::Rng;
+use quotebot_eval::{self as eval, Dataset, Question};
 
 /// The typo rate of the evaluation protocol.
 pub const TYPO_RATE: f64 = 0.5;
