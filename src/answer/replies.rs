@@ -567,6 +567,9 @@ pub fn commands(lang: Lang, groups: &[(&str, Vec<String>)]) -> String {
             if j > 0 {
                 out.push('\n');
             }
+            if lang.is_rtl() {
+                out.push(i18n::RLM);
+            }
             out.push_str(name);
             out.push_str(" — ");
             out.push_str(command_description(lang, name));

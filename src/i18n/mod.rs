@@ -342,6 +342,11 @@ pub const FSI: char = '\u{2068}';
 /// Pop directional isolate: ends an [`FSI`].
 pub const PDI: char = '\u{2069}';
 
+/// Right-to-left mark: at the start of a line that begins with a Latin word (a `/command` in
+/// Persian help), it makes the line right-to-left, as the rest of the reply is; without it
+/// Telegram lays the line out left-to-right from its first letter.
+pub const RLM: char = '\u{200f}';
+
 /// `s` as an isolate in a right-to-left language (an English quote or title inside Persian
 /// text keeps its own order, and the Persian around it keeps its); as it is otherwise.
 #[must_use]

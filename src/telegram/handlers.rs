@@ -846,6 +846,19 @@ mod tests {
             assert!(ru.contains(&format!("{c} — ")), "{ru}");
         }
         assert!(ru.contains("/help — показать эту справку"), "{ru}");
+        // Persian lines begin with a right-to-left mark, so that a line starting with the
+        // Latin command still reads right to left; other languages have none.
+        let fa = replies::commands(Lang::Fa, &command_groups(true, true));
+        let command_lines: Vec<&str> = fa.lines().filter(|l| l.contains(" — ")).collect();
+        let commands: usize = command_groups(true, true)
+            .iter()
+            .map(|(_, n)| n.len())
+            .sum();
+        assert_eq!(command_lines.len(), commands, "{fa}");
+        for line in command_lines {
+            assert!(line.starts_with("\u{200f}/"), "{line:?}");
+        }
+        assert!(!ru.contains('\u{200f}') && !en.contains('\u{200f}'));
         // Every command has a description in every language.
         for lang in Lang::ALL {
             for (heading, names) in command_groups(true, true) {

@@ -84,7 +84,7 @@ const RUSSIAN: Expected = Expected {
 
 const PERSIAN: Expected = Expected {
     start: "سلام! هر سؤالی دربارهٔ مقاله‌های خبری",
-    help_line: "/help — نمایش این راهنما",
+    help_line: "\u{200f}/help — نمایش این راهنما",
     not_found: "متأسفم، در مقاله‌ها چیزی در این باره پیدا نکردم. <i>واژه‌های دیگری",
     date: "\n— \u{2068}Iran and Russia vow to expand cooperation\u{2069}، ۹ مهر ۱۴۰۳ (30 September 2024)",
     more: "بیشتر",
