@@ -147,6 +147,13 @@ impl Article {
         Ok((article, warnings))
     }
 
+    /// Whether its text is `text`, white space aside: the rule by which an addition (a file,
+    /// a page, a document sent to the bot) is refused as a duplicate.
+    #[must_use]
+    pub fn has_text(&self, text: &str) -> bool {
+        self.text.split_whitespace().eq(text.split_whitespace())
+    }
+
     /// The text of sentence `i`.
     #[must_use]
     pub fn sentence(&self, i: usize) -> &str {
@@ -496,6 +503,15 @@ impl std::fmt::Display for ReloadReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_same_text_is_the_same_words_in_the_same_order() {
+        let (a, _) = Article::parse(Path::new("a.txt"), b"Grain exports rose.\nOil fell.").unwrap();
+        assert!(a.has_text("Grain  exports rose.\n\n Oil fell.\n"));
+        assert!(!a.has_text("Grain exports rose."));
+        assert!(!a.has_text("Grain exports rose. Oil fell. More."));
+        assert!(!a.has_text("grain exports rose. Oil fell."));
+    }
 
     #[test]
     fn titles_come_from_file_names() {

@@ -126,12 +126,7 @@ pub fn add_file(
     let (checked, _) = Article::parse(&dir.join(&name), article.as_bytes())
         .map_err(|e| Refusal::Invalid(e.to_string()))?;
     let existing = corpus::load(dir).map_err(|e| Refusal::Io(e.to_string()))?;
-    let words: Vec<&str> = checked.text.split_whitespace().collect();
-    if let Some(same) = existing
-        .articles
-        .iter()
-        .find(|a| a.text.split_whitespace().eq(words.iter().copied()))
-    {
+    if let Some(same) = existing.articles.iter().find(|a| a.has_text(&checked.text)) {
         return Err(Refusal::Duplicate(relative(&same.path, dir)));
     }
     let path =
@@ -219,11 +214,10 @@ pub fn add_page<'a>(
     let name = file_name(date, &title);
     let (checked, _) = Article::parse(&dir.join(&name), content.as_bytes())
         .map_err(|e| Refusal::Invalid(e.to_string()))?;
-    let words: Vec<&str> = checked.text.split_whitespace().collect();
     let mut replaced = None;
     for a in existing {
         let same_source = source.is_some() && a.source == source;
-        let same_text = a.text.split_whitespace().eq(words.iter().copied());
+        let same_text = a.has_text(&checked.text);
         if !(same_source || same_text) {
             continue;
         }

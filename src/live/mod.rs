@@ -276,7 +276,6 @@ impl Library {
     pub fn duplicate_of(&self, text: &str) -> Option<PathBuf> {
         let h = text_fingerprint(text);
         let index = self.engine.index();
-        let words: Vec<&str> = text.split_whitespace().collect();
         let mut state = self.state();
         index
             .articles()
@@ -286,7 +285,7 @@ impl Library {
                     .texts
                     .entry(a.path.clone())
                     .or_insert_with(|| text_fingerprint(&a.text));
-                f == h && a.text.split_whitespace().eq(words.iter().copied())
+                f == h && a.has_text(text)
             })
             .map(|a| a.path.clone())
     }
