@@ -15,7 +15,7 @@
 //!
 //! ```text
 //! cd compare && cargo run --release -- 1M
-//! cd compare && cargo run --release -- 10M --only real --no-tantivy --rounds 3
+//! cd compare && cargo run --release -- 10M --only real --rounds 3
 //! ```
 //!
 //! `--write-corpus target/bench-1M` also writes the real-question corpus and its questions out
@@ -121,9 +121,9 @@ fn median(mut v: Vec<u64>) -> Option<u64> {
 struct Figures {
     p50: f64,
     p99: f64,
-    /// The median over questions of each question's fastest round: what a question costs when
-    /// nothing else on the machine interferes (these machines are shared, and the plain p50
-    /// moves by a third between runs of the same binary).
+    /// The median over questions of each question's fastest round: a second view of what a
+    /// question costs, nearer to its cost when nothing else on the machine interferes (these
+    /// machines are shared, and the plain p50 of one binary moves between runs).
     best_p50: f64,
     right: usize,
     asked: usize,
