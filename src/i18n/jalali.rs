@@ -12,6 +12,23 @@
 
 use crate::date::Date;
 
+/// The months of the Solar Hijri calendar in Persian, Farvardin to Esfand: for dates in replies
+/// and for reading the datelines of web pages.
+pub const MONTHS: [&str; 12] = [
+    "فروردین",
+    "اردیبهشت",
+    "خرداد",
+    "تیر",
+    "مرداد",
+    "شهریور",
+    "مهر",
+    "آبان",
+    "آذر",
+    "دی",
+    "بهمن",
+    "اسفند",
+];
+
 /// The remainders (year mod 33) of the leap years in each 33-year cycle.
 const LEAP_REMAINDERS: [i64; 8] = [1, 5, 9, 13, 17, 22, 26, 30];
 

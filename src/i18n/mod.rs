@@ -288,22 +288,6 @@ const RU_MONTHS: [&str; 12] = [
     "декабря",
 ];
 
-/// The months of the Solar Hijri calendar, Farvardin to Esfand.
-const FA_MONTHS: [&str; 12] = [
-    "فروردین",
-    "اردیبهشت",
-    "خرداد",
-    "تیر",
-    "مرداد",
-    "شهریور",
-    "مهر",
-    "آبان",
-    "آذر",
-    "دی",
-    "بهمن",
-    "اسفند",
-];
-
 /// A date as a reader of `lang` reads it: "30 September 2024", "30 сентября 2024", and in
 /// Persian the Solar Hijri date in Persian digits with the Gregorian beside it,
 /// "۹ مهر ۱۴۰۳ (30 September 2024)" (articles and their sources count in Gregorian dates).
@@ -322,7 +306,7 @@ pub fn date(lang: Lang, d: Date) -> String {
             format!(
                 "{} {} {} ({})",
                 number(lang, j.day),
-                FA_MONTHS[j.month as usize - 1],
+                jalali::MONTHS[j.month as usize - 1],
                 number(lang, j.year),
                 d.human()
             )
@@ -500,7 +484,7 @@ mod tests {
         for m in RU_MONTHS {
             assert!(m.chars().all(is_cyrillic), "{m}");
         }
-        for m in FA_MONTHS {
+        for m in jalali::MONTHS {
             assert!(m.chars().all(is_arabic), "{m}");
         }
     }

@@ -530,26 +530,12 @@ fn month(word: &str) -> Option<(u32, Calendar)> {
             "ديسمبر",
         ],
     ];
-    const PERSIAN: [&str; 12] = [
-        "فروردین",
-        "اردیبهشت",
-        "خرداد",
-        "تیر",
-        "مرداد",
-        "شهریور",
-        "مهر",
-        "آبان",
-        "آذر",
-        "دی",
-        "بهمن",
-        "اسفند",
-    ];
     let w = word.trim_end_matches('.');
     if let Some(i) = GREGORIAN.iter().position(|names| names.contains(&w)) {
         return Some((i as u32 + 1, Calendar::Gregorian));
     }
     let w = w.replace('ي', "ی").replace('ك', "ک");
-    PERSIAN
+    crate::i18n::jalali::MONTHS
         .iter()
         .position(|n| *n == w)
         .map(|i| (i as u32 + 1, Calendar::Persian))
