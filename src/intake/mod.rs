@@ -112,17 +112,7 @@ pub fn add_file(
     article.push_str(body.trim_end());
     article.push('\n');
 
-    let ext = if markdown { "md" } else { "txt" };
-    let slug: String = title
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join("-");
-    let slug: String = slug.chars().take(80).collect();
-    let name = format!(
-        "{date}-{}.{ext}",
-        if slug.is_empty() { "article" } else { &slug }
-    );
+    let name = file_name(Some(date), &title, if markdown { "md" } else { "txt" });
     let (checked, _) = Article::parse(&dir.join(&name), article.as_bytes())
         .map_err(|e| Refusal::Invalid(e.to_string()))?;
     let existing = corpus::load(dir).map_err(|e| Refusal::Io(e.to_string()))?;
@@ -211,7 +201,7 @@ pub fn add_page<'a>(
     content.push_str(extracted.text.trim_end());
     content.push('\n');
 
-    let name = file_name(date, &title);
+    let name = file_name(date, &title, "txt");
     let (checked, _) = Article::parse(&dir.join(&name), content.as_bytes())
         .map_err(|e| Refusal::Invalid(e.to_string()))?;
     let mut replaced = None;
@@ -292,8 +282,8 @@ pub async fn add_url(
     .map_err(|e| Refusal::Web(format!("adding failed because of a bug in quotebot ({e})")))?
 }
 
-/// `<date>-<title>.txt`, or `undated-<title>.txt`.
-fn file_name(date: Option<Date>, title: &str) -> String {
+/// `<date>-<title>.<ext>`, or `undated-<title>.<ext>`.
+fn file_name(date: Option<Date>, title: &str, ext: &str) -> String {
     let slug: String = title
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
@@ -302,8 +292,8 @@ fn file_name(date: Option<Date>, title: &str) -> String {
     let slug: String = slug.chars().take(80).collect();
     let slug = if slug.is_empty() { "article" } else { &slug };
     match date {
-        Some(d) => format!("{d}-{slug}.txt"),
-        None => format!("undated-{slug}.txt"),
+        Some(d) => format!("{d}-{slug}.{ext}"),
+        None => format!("undated-{slug}.{ext}"),
     }
 }
 
@@ -363,11 +353,14 @@ mod tests {
     fn file_names() {
         let d = Date::parse_iso("2024-09-30");
         assert_eq!(
-            file_name(d, "Grain deal: signed!"),
+            file_name(d, "Grain deal: signed!", "txt"),
             "2024-09-30-Grain-deal-signed.txt"
         );
-        assert_eq!(file_name(None, "Новости дня"), "undated-Новости-дня.txt");
-        assert_eq!(file_name(None, "!!!"), "undated-article.txt");
+        assert_eq!(
+            file_name(None, "Новости дня", "txt"),
+            "undated-Новости-дня.txt"
+        );
+        assert_eq!(file_name(None, "!!!", "txt"), "undated-article.txt");
     }
 
     #[test]
