@@ -363,20 +363,21 @@ impl Index {
         let mut postings_offsets = Vec::with_capacity(n_terms + 1);
         let mut total = 0usize;
         let mut scratch = Vec::new();
+        // The parts holding postings of global term `g`, in order, with its state in each.
+        let states = |g: usize| {
+            parts
+                .iter()
+                .zip(&global_to_local)
+                .filter_map(move |(part, g2l)| {
+                    let l = *g2l.get(g)?;
+                    let term = (l != STOP).then(|| &part.terms[l as usize])?;
+                    (term.len != 0).then_some((part, term))
+                })
+        };
         for (g, info) in terms.iter_mut().enumerate() {
             postings_offsets.push(total);
             let mut last: Option<SentenceId> = None;
-            for (part, g2l) in parts.iter().zip(&global_to_local) {
-                let Some(term) = g2l
-                    .get(g)
-                    .filter(|&&l| l != STOP)
-                    .map(|&l| &part.terms[l as usize])
-                else {
-                    continue;
-                };
-                if term.len == 0 {
-                    continue;
-                }
+            for (part, term) in states(g) {
                 total += term.len as usize;
                 if let Some(prev) = last {
                     // The first entry is written again, as a delta: perhaps shorter.
@@ -402,17 +403,7 @@ impl Index {
             for g in range {
                 buf.clear();
                 let mut last: Option<SentenceId> = None;
-                for (part, g2l) in parts.iter().zip(&global_to_local) {
-                    let Some(term) = g2l
-                        .get(g)
-                        .filter(|&&l| l != STOP)
-                        .map(|&l| &part.terms[l as usize])
-                    else {
-                        continue;
-                    };
-                    if term.len == 0 {
-                        continue;
-                    }
+                for (part, term) in states(g) {
                     match last {
                         None => term.copy_to(&part.arena, &mut buf),
                         Some(prev) => {
