@@ -414,21 +414,7 @@ impl Dataset {
 /// which must equal [`score`] of what the engine serves.
 #[must_use]
 pub fn score_judged(judged: &[Judged], model: &Model) -> Score {
-    let (mut p1, mut mrr) = (0.0, 0.0);
-    for j in judged {
-        if let Some(rank) = j.first_right(model) {
-            mrr += 1.0 / (rank + 1) as f64;
-            if rank == 0 {
-                p1 += 1.0;
-            }
-        }
-    }
-    let n = judged.len().max(1) as f64;
-    Score {
-        p1: p1 / n,
-        mrr: mrr / n,
-        n: judged.len(),
-    }
+    Score::of_ranks(judged.len(), judged.iter().map(|j| j.first_right(model)))
 }
 
 /// The day every evaluation question is asked on, so that figures never depend on when they
@@ -570,24 +556,36 @@ pub struct Score {
     pub n: usize,
 }
 
-/// Judges rankings (one per question, in question order).
-#[must_use]
-pub fn score(questions: &[Question], rankings: &[Vec<String>]) -> Score {
-    let (mut p1, mut mrr) = (0.0, 0.0);
-    for (q, ranked) in questions.iter().zip(rankings) {
-        if let Some(rank) = ranked.iter().take(10).position(|a| correct(a, q)) {
+impl Score {
+    /// The score of `n` questions, given the rank of each one's first right quote (`None`:
+    /// none right).
+    fn of_ranks(n: usize, first_right: impl IntoIterator<Item = Option<usize>>) -> Score {
+        let (mut p1, mut mrr) = (0.0, 0.0);
+        for rank in first_right.into_iter().flatten() {
             mrr += 1.0 / (rank + 1) as f64;
             if rank == 0 {
                 p1 += 1.0;
             }
         }
+        let d = n.max(1) as f64;
+        Score {
+            p1: p1 / d,
+            mrr: mrr / d,
+            n,
+        }
     }
-    let n = questions.len().max(1) as f64;
-    Score {
-        p1: p1 / n,
-        mrr: mrr / n,
-        n: questions.len(),
-    }
+}
+
+/// Judges rankings (one per question, in question order).
+#[must_use]
+pub fn score(questions: &[Question], rankings: &[Vec<String>]) -> Score {
+    Score::of_ranks(
+        questions.len(),
+        questions
+            .iter()
+            .zip(rankings)
+            .map(|(q, ranked)| ranked.iter().take(10).position(|a| correct(a, q))),
+    )
 }
 
 #[cfg(test)]
