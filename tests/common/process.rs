@@ -108,6 +108,21 @@ impl BotProcess {
     }
 }
 
+/// A temporary folder for a bot: `files` (name, text) under `corpus/`, and `config`, when
+/// given, as `config/quotebot.toml`.
+pub fn bot_folder(files: &[(&str, &str)], config: Option<&str>) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("corpus")).unwrap();
+    for (name, text) in files {
+        std::fs::write(tmp.path().join("corpus").join(name), text).unwrap();
+    }
+    if let Some(config) = config {
+        std::fs::create_dir_all(tmp.path().join("config")).unwrap();
+        std::fs::write(tmp.path().join("config/quotebot.toml"), config).unwrap();
+    }
+    tmp
+}
+
 /// A temporary copy of the repository's `corpus/` and `config/`, for a bot whose database
 /// (`data/`) must not land in the source tree.
 pub fn copy_of_repo() -> tempfile::TempDir {

@@ -26,18 +26,7 @@ const ADMIN: i64 = 777;
 
 /// A folder with `files` under `corpus/` and a config naming [`ADMIN`].
 fn bot_folder(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(tmp.path().join("corpus")).unwrap();
-    std::fs::create_dir_all(tmp.path().join("config")).unwrap();
-    std::fs::write(
-        tmp.path().join("config/quotebot.toml"),
-        format!("[telegram]\nadmins = [{ADMIN}]\n"),
-    )
-    .unwrap();
-    for (name, text) in files {
-        std::fs::write(tmp.path().join("corpus").join(name), text).unwrap();
-    }
-    tmp
+    common::process::bot_folder(files, Some(&format!("[telegram]\nadmins = [{ADMIN}]\n")))
 }
 
 fn quotebot(dir: &Path, args: &[&str]) -> std::process::Output {

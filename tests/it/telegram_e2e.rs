@@ -321,12 +321,7 @@ async fn the_binary_follows_the_articles_folder() {
 
 /// A folder with `files` under `corpus/`, for a bot started in it.
 fn bot_folder(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(tmp.path().join("corpus")).unwrap();
-    for (name, text) in files {
-        std::fs::write(tmp.path().join("corpus").join(name), text).unwrap();
-    }
-    tmp
+    common::process::bot_folder(files, None)
 }
 
 /// Asks `question` in `chat` and returns the reply's text.

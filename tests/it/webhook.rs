@@ -23,14 +23,7 @@ const HOOK_URL: &str = "https://bot.example.com/quotebot/hook";
 
 /// A folder with `files` under `corpus/` and `config` as `config/quotebot.toml`.
 fn bot_folder(files: &[(&str, &str)], config: &str) -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(tmp.path().join("corpus")).unwrap();
-    std::fs::create_dir_all(tmp.path().join("config")).unwrap();
-    for (name, text) in files {
-        std::fs::write(tmp.path().join("corpus").join(name), text).unwrap();
-    }
-    std::fs::write(tmp.path().join("config/quotebot.toml"), config).unwrap();
-    tmp
+    common::process::bot_folder(files, Some(config))
 }
 
 /// A copy of the repository's corpus and config.
