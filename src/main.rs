@@ -570,10 +570,13 @@ fn report(config: &quotebot::config::StorageConfig, days: u32, json: bool) -> Re
     Ok(())
 }
 
-fn load(dir: &std::path::Path, config: &Config) -> Result<Engine> {
-    let (engine, problems) =
-        with_progress(|progress| Engine::load_with_progress(dir, config.search.clone(), progress))
-            .with_context(|| format!("loading the corpus from {}", dir.display()))?;
+/// The engine over the corpus folder, from its index file when it has a usable one.
+fn load(dir: &std::path::Path, config: &Config) -> Result<std::sync::Arc<Engine>> {
+    let (library, problems) = with_progress(|progress| {
+        quotebot::live::Library::open_with_progress(dir, config.search.clone(), progress)
+    })
+    .with_context(|| format!("loading the corpus from {}", dir.display()))?;
+    let engine = std::sync::Arc::clone(library.engine());
     for p in &problems {
         log::warn!("{p}");
     }

@@ -12,9 +12,12 @@
 //!
 //! The rooms: this file (the library and its reloads), `watch.rs` (the folder watched, changes
 //! gathered into bursts), `uploads.rs` (documents sent by admins), `feeds.rs` (the configured
-//! feeds followed while the bot runs).
+//! feeds followed while the bot runs), `stored.rs` (the index file that spares a start-up
+//! the analysis of every article).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::hash::Hasher;
 use std::path::{Path, PathBuf};
 
@@ -34,6 +37,18 @@ use crate::search::Index;
 struct Stamp {
     len: u64,
     modified: Option<SystemTime>,
+}
+
+/// The folder's article files, each with its stamp (none for one gone meanwhile).
+fn scan(dir: &Path) -> Result<Vec<(PathBuf, Option<Stamp>)>> {
+    let files = corpus::list_files(dir)?;
+    Ok(files
+        .into_iter()
+        .map(|p| {
+            let s = stamp(&p);
+            (p, s)
+        })
+        .collect())
 }
 
 fn stamp(path: &Path) -> Option<Stamp> {
@@ -59,11 +74,14 @@ pub fn text_fingerprint(text: &str) -> u64 {
 #[derive(Default)]
 struct State {
     /// The files the index holds, as they were read.
-    files: HashMap<PathBuf, Stamp>,
+    files: FxHashMap<PathBuf, Stamp>,
     /// Files that could not be used, as they were when tried (not tried again until changed).
-    bad: HashMap<PathBuf, Stamp>,
+    bad: FxHashMap<PathBuf, Stamp>,
     /// Text fingerprints of the articles, for refusing duplicates; made when first needed.
-    texts: HashMap<PathBuf, u64>,
+    texts: FxHashMap<PathBuf, u64>,
+    /// What was wrong with each file when it was last read (for the index file, which tells
+    /// them again at the next start).
+    problems: FxHashMap<PathBuf, Vec<String>>,
     last_reload: Option<SystemTime>,
     reloads: u64,
 }
@@ -80,15 +98,69 @@ pub struct Library {
     adding: Mutex<()>,
     /// Told the number of changing reloads after each (for follow alerts).
     changes: tokio::sync::watch::Sender<u64>,
+    /// The number of the last index file written (they are written one at a time)…
+    saved: Arc<Mutex<u64>>,
+    /// …and of the last one asked for.
+    saves: std::sync::atomic::AtomicU64,
     /// How links are fetched (`[web]`); private addresses refused until configured.
     fetcher: std::sync::OnceLock<crate::web::Fetcher>,
 }
 
 impl Library {
-    /// Loads the corpus folder `dir`.
-    pub fn open(dir: &Path, config: SearchConfig) -> Result<(Library, Vec<Problem>)> {
+    /// Loads the corpus folder `dir`: from its index file ([`INDEX_FILE`]) when there is a
+    /// usable one, brought up to date with what changed in the folder since; otherwise from
+    /// the articles, writing the index file for the next start. Returns the problems of the
+    /// folder's files (those found when the index file was written, for the files unchanged
+    /// since).
+    pub fn open(dir: &Path, config: SearchConfig) -> Result<(Library, Vec<String>)> {
+        Library::open_with_progress(dir, config, &|_| {})
+    }
+
+    /// [`Library::open`], telling `progress` how far reading the articles has got.
+    pub fn open_with_progress(
+        dir: &Path,
+        config: SearchConfig,
+        progress: &(dyn Fn(corpus::Progress) + Sync),
+    ) -> Result<(Library, Vec<String>)> {
         let start = SystemTime::now();
-        let corpus = corpus::load(dir)?;
+        let began = Instant::now();
+        // The folder is scanned while the index file is read.
+        let (stored, scanned) = if dir.join(INDEX_FILE).exists() {
+            std::thread::scope(|s| {
+                let scanning = s.spawn(|| scan(dir));
+                let stored = stored::load(dir);
+                (
+                    stored,
+                    Some(scanning.join().expect("scanning does not panic")),
+                )
+            })
+        } else {
+            (None, None)
+        };
+        if let (Some((index, state)), Some(scanned)) = (stored, scanned) {
+            let library = Library::new(dir, Engine::new(index, config), state);
+            // Brings it up to date with the folder, as a reload after a change does.
+            let report = library.reload_scanned(scanned?, began)?;
+            let problems = {
+                let mut state = library.state();
+                state.reloads = 0;
+                state.last_reload = Some(start);
+                let mut problems: Vec<(PathBuf, String)> = state
+                    .problems
+                    .iter()
+                    .flat_map(|(path, ps)| ps.iter().map(move |p| (path.clone(), p.clone())))
+                    .collect();
+                problems.sort();
+                problems.into_iter().map(|(_, p)| p).collect()
+            };
+            if !report.unchanged() {
+                log::info!("{} was behind the folder: {report}", INDEX_FILE);
+                library.save();
+            }
+            return Ok((library, problems));
+        }
+        let corpus = corpus::load_with_progress(dir, progress)?;
+        progress(corpus::Progress::Indexing);
         let mut state = State::default();
         for a in &corpus.articles {
             if let Some(s) = stamp(&a.path) {
@@ -101,21 +173,66 @@ impl Library {
             {
                 state.bad.insert(p.path().to_path_buf(), s);
             }
+            state
+                .problems
+                .entry(p.path().to_path_buf())
+                .or_default()
+                .push(p.to_string());
         }
         state.last_reload = Some(start);
-        let engine = Arc::new(Engine::new(Index::build(corpus.articles), config));
+        let engine = Engine::new(Index::build(corpus.articles), config);
+        let library = Library::new(dir, engine, state);
+        library.save();
         Ok((
-            Library {
-                dir: dir.to_path_buf(),
-                engine,
-                state: Mutex::new(state),
-                reloading: Mutex::new(()),
-                adding: Mutex::new(()),
-                changes: tokio::sync::watch::Sender::new(0),
-                fetcher: std::sync::OnceLock::new(),
-            },
-            corpus.problems,
+            library,
+            corpus.problems.iter().map(ToString::to_string).collect(),
         ))
+    }
+
+    fn new(dir: &Path, engine: Engine, state: State) -> Library {
+        Library {
+            dir: dir.to_path_buf(),
+            engine: Arc::new(engine),
+            state: Mutex::new(state),
+            reloading: Mutex::new(()),
+            adding: Mutex::new(()),
+            changes: tokio::sync::watch::Sender::new(0),
+            fetcher: std::sync::OnceLock::new(),
+            saved: Arc::new(Mutex::new(0)),
+            saves: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// Writes the index file now, from the current index and state.
+    fn save(&self) {
+        let index = self.engine.index();
+        let files = stored::encode(&self.state(), &self.dir);
+        stored::save(&self.dir, &index, files);
+    }
+
+    /// Writes the index file on a thread of its own (a reload need not wait for it). Writes
+    /// happen one at a time, and one older than the last written is skipped.
+    fn save_in_background(&self) {
+        let index = self.engine.index();
+        let files = stored::encode(&self.state(), &self.dir);
+        let seq = self
+            .saves
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        let saved = Arc::clone(&self.saved);
+        let dir = self.dir.clone();
+        let spawned = std::thread::Builder::new()
+            .name("index-file".into())
+            .spawn(move || {
+                let mut last = saved.lock().unwrap_or_else(PoisonError::into_inner);
+                if seq > *last {
+                    stored::save(&dir, &index, files);
+                    *last = seq;
+                }
+            });
+        if let Err(e) = spawned {
+            log::info!("{INDEX_FILE}: not written ({e})");
+        }
     }
 
     /// What was read from the folder. A panic while it was held (a bug) poisons the lock;
@@ -156,9 +273,19 @@ impl Library {
         self.changes.subscribe()
     }
 
-    /// Reads what changed in the folder and swaps the new index in. Fails only when the
-    /// folder cannot be listed; the previous index then stays.
+    /// Reads what changed in the folder and swaps the new index in, then writes the index
+    /// file (in the background). Fails only when the folder cannot be listed; the previous
+    /// index then stays.
     pub fn reload(&self) -> Result<ReloadReport> {
+        let report = self.reload_quietly()?;
+        if !report.unchanged() {
+            self.save_in_background();
+        }
+        Ok(report)
+    }
+
+    /// [`Library::reload`] without writing the index file.
+    fn reload_quietly(&self) -> Result<ReloadReport> {
         // A panic while reloading (a bug) must not stop every later reload: the lock is taken back
         // from a poisoned mutex, and the state it guards is file stamps, at worst read again.
         let _one_at_a_time = self
@@ -166,14 +293,22 @@ impl Library {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         let start = Instant::now();
-        let files = corpus::list_files(&self.dir)?;
+        self.reload_scanned(scan(&self.dir)?, start)
+    }
+
+    /// [`Library::reload_quietly`] with the folder already scanned.
+    fn reload_scanned(
+        &self,
+        files: Vec<(PathBuf, Option<Stamp>)>,
+        start: Instant,
+    ) -> Result<ReloadReport> {
         let mut report = ReloadReport::default();
         let (to_read, removed): (Vec<(PathBuf, Stamp)>, Vec<PathBuf>) = {
             let state = self.state();
-            let present: HashSet<&PathBuf> = files.iter().collect();
+            let present: FxHashSet<&PathBuf> = files.iter().map(|(p, _)| p).collect();
             let mut to_read = Vec::new();
-            for path in &files {
-                let Some(now) = stamp(path) else { continue };
+            for (path, now) in &files {
+                let Some(now) = *now else { continue };
                 let known = state.files.get(path).copied();
                 let bad = state.bad.get(path).copied();
                 if known != Some(now) && bad != Some(now) {
@@ -199,9 +334,14 @@ impl Library {
                 let was_known = state.files.contains_key(&path);
                 match result {
                     Ok((article, warnings)) => {
-                        report
-                            .problems
-                            .extend(warnings.iter().map(ToString::to_string));
+                        let warnings: Vec<String> =
+                            warnings.iter().map(ToString::to_string).collect();
+                        report.problems.extend(warnings.iter().cloned());
+                        if warnings.is_empty() {
+                            state.problems.remove(&path);
+                        } else {
+                            state.problems.insert(path.clone(), warnings);
+                        }
                         if was_known {
                             report.changed += 1;
                             gone.insert(path.clone());
@@ -222,6 +362,9 @@ impl Library {
                             ""
                         };
                         report.problems.push(format!("{problem}{note}"));
+                        state
+                            .problems
+                            .insert(path.clone(), vec![problem.to_string()]);
                         state.bad.insert(path, now);
                     }
                 }
@@ -230,6 +373,7 @@ impl Library {
                 state.files.remove(p);
                 state.texts.remove(p);
                 state.bad.remove(p);
+                state.problems.remove(p);
             }
         }
         for p in &report.problems {
@@ -330,10 +474,12 @@ impl Library {
 }
 
 mod feeds;
+mod stored;
 mod uploads;
 mod watch;
 
 pub use feeds::follow_feeds;
+pub use stored::INDEX_FILE;
 pub use uploads::{MAX_UPLOAD_BYTES, UPLOADS, check_upload, safe_file_name};
 pub use watch::{MAX_WAIT, QUIET, Watch, watch};
 

@@ -152,6 +152,38 @@ impl Deletions {
     pub fn memory(&self) -> usize {
         self.buckets.len() * 4 + self.low.len() * 2 + self.slots.len() * 4
     }
+
+    /// Its three arrays, for storing it: bucket starts, low hash bits, vocabulary slots.
+    #[must_use]
+    pub fn parts(&self) -> (&[u32], &[u16], &[u32]) {
+        (&self.buckets, &self.low, &self.slots)
+    }
+
+    /// The neighbourhoods [`Deletions::parts`] gave, if the parts fit together and every slot
+    /// is below `slot_count` (the vocabulary's [`StrMap::slot_count`]).
+    #[must_use]
+    pub fn from_parts(
+        buckets: Vec<u32>,
+        low: Vec<u16>,
+        slots: Vec<u32>,
+        slot_count: usize,
+    ) -> Option<Deletions> {
+        let fits = if buckets.is_empty() {
+            low.is_empty() && slots.is_empty()
+        } else {
+            buckets.len() == (1 << BUCKET_BITS) + 1
+                && buckets[0] == 0
+                && buckets.windows(2).all(|w| w[0] <= w[1])
+                && buckets.last().is_some_and(|&e| e as usize == low.len())
+                && low.len() == slots.len()
+                && slots.iter().all(|&s| (s as usize) < slot_count)
+        };
+        fits.then_some(Deletions {
+            buckets,
+            low,
+            slots,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -263,6 +263,76 @@ impl StrMap {
     pub fn memory(&self) -> usize {
         self.slots.len() * std::mem::size_of::<Slot>() + self.arena.capacity()
     }
+
+    /// Size of a slot in [`StrMap::raw_slots`].
+    pub const RAW_SLOT: usize = 32;
+
+    /// The slots as bytes ([`StrMap::RAW_SLOT`] each: hash, value, length, key), for storing
+    /// the map exactly as it is: slot numbers ([`StrMap::slot_of`]) stay valid.
+    pub fn raw_slots(&self) -> impl Iterator<Item = [u8; Self::RAW_SLOT]> + '_ {
+        self.slots.iter().map(|s| {
+            let mut out = [0u8; Self::RAW_SLOT];
+            out[..4].copy_from_slice(&s.hash.to_le_bytes());
+            out[4..8].copy_from_slice(&s.value.to_le_bytes());
+            out[8] = s.len;
+            out[9..].copy_from_slice(&s.key);
+            out
+        })
+    }
+
+    /// The arena of long keys, for storing the map.
+    #[must_use]
+    pub fn arena(&self) -> &[u8] {
+        &self.arena
+    }
+
+    /// The map [`StrMap::raw_slots`] and [`StrMap::arena`] were taken from, if they make one:
+    /// a power-of-two number of slots with a free one among them, lengths and arena ranges
+    /// in bounds, keys UTF-8, and values below `values`. Anything else is `None`: a look-up
+    /// in it could fail to end, or panic.
+    #[must_use]
+    pub fn from_raw(raw: &[u8], arena: Vec<u8>, values: u32) -> Option<StrMap> {
+        if !raw.len().is_multiple_of(Self::RAW_SLOT) {
+            return None;
+        }
+        let n = raw.len() / Self::RAW_SLOT;
+        if n < 16 || !n.is_power_of_two() {
+            return None;
+        }
+        let mut map = StrMap {
+            slots: Vec::with_capacity(n),
+            arena,
+            len: 0,
+        };
+        for r in raw.chunks_exact(Self::RAW_SLOT) {
+            let mut slot = Slot {
+                hash: u32::from_le_bytes([r[0], r[1], r[2], r[3]]),
+                value: u32::from_le_bytes([r[4], r[5], r[6], r[7]]),
+                len: r[8],
+                key: [0; INLINE + 1],
+            };
+            slot.key.copy_from_slice(&r[9..]);
+            if slot.len != EMPTY {
+                if usize::from(slot.len) > INLINE + 1 || slot.value >= values {
+                    return None;
+                }
+                if usize::from(slot.len) == INLINE + 1 {
+                    let off =
+                        u32::from_le_bytes([slot.key[0], slot.key[1], slot.key[2], slot.key[3]]);
+                    let len =
+                        u32::from_le_bytes([slot.key[4], slot.key[5], slot.key[6], slot.key[7]]);
+                    let end = u64::from(off) + u64::from(len);
+                    if end > map.arena.len() as u64 || end > u64::from(u32::MAX) {
+                        return None;
+                    }
+                }
+                std::str::from_utf8(map.key_of(&slot)).ok()?;
+                map.len += 1;
+            }
+            map.slots.push(slot);
+        }
+        (map.len < n).then_some(map)
+    }
 }
 
 /// A compact map from strings to dense ids `0, 1, 2…` in the order they were first inserted:
@@ -347,7 +417,11 @@ impl IdTable {
     }
 
     fn grow(&mut self) {
-        let size = (self.slots.len() * 2).max(16);
+        self.rehash((self.slots.len() * 2).max(16));
+    }
+
+    /// Files every key again in `size` slots (a power of two).
+    fn rehash(&mut self, size: usize) {
         self.slots = vec![(0, 0); size];
         let mask = size - 1;
         for id in 0..self.len() as u32 {
@@ -364,6 +438,37 @@ impl IdTable {
     #[must_use]
     pub fn memory(&self) -> usize {
         self.slots.len() * 8 + self.keys.capacity() + self.starts.capacity() * 4
+    }
+
+    /// The keys one after another, and where each starts (plus the end): all a table is,
+    /// for storing it.
+    #[must_use]
+    pub fn keys(&self) -> (&str, &[u32]) {
+        (&self.keys, &self.starts)
+    }
+
+    /// The table of the keys [`IdTable::keys`] gave, if `starts` fits `keys` (from 0 to its
+    /// end, never going back, on character boundaries).
+    #[must_use]
+    pub fn from_keys(keys: String, starts: Vec<u32>) -> Option<IdTable> {
+        let fits = starts.is_empty() && keys.is_empty()
+            || starts.first() == Some(&0)
+                && starts.last().is_some_and(|&e| e as usize == keys.len())
+                && starts.windows(2).all(|w| w[0] <= w[1])
+                && starts.iter().all(|&i| keys.is_char_boundary(i as usize));
+        if !fits {
+            return None;
+        }
+        let mut table = IdTable {
+            slots: Vec::new(),
+            keys,
+            starts,
+        };
+        if !table.is_empty() {
+            // Below the load at which `get_or_insert` grows it.
+            table.rehash((table.len() * 8 / 5 + 1).next_power_of_two().max(16));
+        }
+        Some(table)
     }
 }
 

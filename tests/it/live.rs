@@ -190,6 +190,40 @@ fn the_watcher_reloads_after_a_change_and_a_burst_is_one_or_a_few_reloads() {
     assert_eq!(lib.reloads(), before);
 }
 
+/// After a reload the index file is written again; the watcher sees it (it is in the folder)
+/// but passes it by: no reload follows, so no loop of reloads and writes.
+#[test]
+fn the_index_file_written_after_a_reload_starts_no_reload() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(d, "a.txt", "date 2024-01-01 Nickel output rose.");
+    let lib = Arc::new(open(d));
+    let file = d.join(live::INDEX_FILE);
+    let written = || fs::metadata(&file).and_then(|m| m.modified()).ok();
+    let first = written().expect("written at the start");
+    let _watch = live::watch(Arc::clone(&lib)).unwrap();
+    write(
+        d,
+        "b.txt",
+        "date 2024-02-01 Lithium demand surged in Chile.",
+    );
+    eventually("the index file to be written again", || {
+        written().is_some_and(|w| w != first)
+    });
+    assert_eq!(
+        best(&lib, "lithium demand").as_deref(),
+        Some("Lithium demand surged in Chile.")
+    );
+    let reloaded = lib.last_reload();
+    std::thread::sleep(live::QUIET * 3 + Duration::from_millis(500));
+    assert_eq!(lib.last_reload(), reloaded, "a reload followed the write");
+    assert_eq!(lib.reloads(), 1);
+    // What was written is what the library holds: a new start reads it as it is.
+    let again = open(d);
+    assert_eq!(again.engine().index().articles().len(), 2);
+    assert_eq!(again.reloads(), 0);
+}
+
 #[test]
 fn documents_from_admins() {
     let tmp = tempfile::tempdir().unwrap();

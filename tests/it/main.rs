@@ -16,6 +16,7 @@ mod corpus;
 mod faults;
 mod feeds;
 mod fuzz_regressions;
+mod index_file;
 mod languages;
 mod live;
 mod load;

@@ -44,10 +44,12 @@ impl Setup {
     }
 
     /// Every file under the corpus, hidden ones too.
+    /// The corpus folder's files, the hidden ones (the index file) left out.
     fn files(&self) -> Vec<String> {
         let mut out: Vec<String> = fs::read_dir(self.corpus())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with('.'))
             .collect();
         out.sort();
         out

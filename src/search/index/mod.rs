@@ -11,7 +11,8 @@
 //! own term numbering, and the parts are merged in order.
 //!
 //! The rooms: `postings.rs` (the postings' encoding), `build.rs` (building from articles, on
-//! all cores), `rebuild.rs` (a new index from an old one and what changed).
+//! all cores), `rebuild.rs` (a new index from an old one and what changed), `stored.rs` (the
+//! index as a file, read back instead of built).
 
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -73,8 +74,10 @@ impl std::fmt::Debug for Index {
 mod build;
 mod postings;
 mod rebuild;
+mod stored;
 
 pub use postings::Postings;
+pub use stored::{Damage, FORMAT, analysis_probe};
 
 impl Index {
     #[must_use]
@@ -330,7 +333,7 @@ mod tests {
     }
 
     /// Two indexes hold the same articles, sentences and postings (terms compared by stem).
-    fn assert_same(a: &Index, b: &Index) {
+    pub(super) fn assert_same(a: &Index, b: &Index) {
         assert_eq!(a.articles.len(), b.articles.len());
         for (x, y) in a.articles.iter().zip(&b.articles) {
             assert_eq!(x.path, y.path);

@@ -1,0 +1,216 @@
+//! The index file in the corpus folder ([`INDEX_FILE`]): written after a build or a reload,
+//! read at the next start instead of analysing every article again.
+//!
+//! Beside the index it keeps what the library knew of each file when the index was made (its
+//! size and modification time, whether it was used or skipped, and its problems), so that a
+//! start compares the folder with it and reads only what changed since, as a reload does. A
+//! file that cannot be used as an index (truncated, damaged, from another version) is
+//! rebuilt, with a log line saying why. A folder that cannot be written (read-only) keeps the
+//! index in memory, as before there was a file.
+
+use std::io::{BufReader, BufWriter};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use super::{Stamp, State};
+use crate::search::Index;
+use crate::search::index::Damage;
+
+/// The index file's name in the corpus folder. Hidden: the corpus loader and the folder
+/// watcher pass hidden files by, so writing it never starts a reload.
+pub const INDEX_FILE: &str = ".quotebot-index";
+
+/// What the file holds for one corpus file.
+struct Entry {
+    stamp: Stamp,
+    used: bool,
+    problems: Vec<String>,
+}
+
+/// The state's files as bytes, for [`save`]: per file its path (relative to `dir`), stamp,
+/// whether it was used, and its problems. `None` when a path is not UTF-8 or not in `dir`.
+pub(super) fn encode(state: &State, dir: &Path) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let files = state.files.iter().map(|(p, s)| (p, s, true));
+    let bad = state.bad.iter().map(|(p, s)| (p, s, false));
+    let all: Vec<_> = files.chain(bad).collect();
+    put_u64(&mut out, all.len() as u64);
+    for (path, stamp, used) in all {
+        let relative = path.strip_prefix(dir).ok()?.to_str()?;
+        put_blob(&mut out, relative.as_bytes());
+        put_u64(&mut out, stamp.len);
+        match stamp
+            .modified
+            .and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok())
+        {
+            None => out.push(0),
+            Some(d) => {
+                out.push(1);
+                put_u64(&mut out, d.as_secs());
+                out.extend_from_slice(&d.subsec_nanos().to_le_bytes());
+            }
+        }
+        out.push(u8::from(used));
+        let problems = state.problems.get(path).map_or(&[][..], Vec::as_slice);
+        put_u64(&mut out, problems.len() as u64);
+        for p in problems {
+            put_blob(&mut out, p.as_bytes());
+        }
+    }
+    Some(out)
+}
+
+fn put_u64(out: &mut Vec<u8>, v: u64) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
+fn put_blob(out: &mut Vec<u8>, b: &[u8]) {
+    put_u64(out, b.len() as u64);
+    out.extend_from_slice(b);
+}
+
+/// Reads what [`encode`] wrote; `None` if it does not read.
+fn decode(mut bytes: &[u8], dir: &Path) -> Option<Vec<(PathBuf, Entry)>> {
+    fn take<'a>(bytes: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+        let (head, rest) = bytes.split_at_checked(n)?;
+        *bytes = rest;
+        Some(head)
+    }
+    fn u64_of(bytes: &mut &[u8]) -> Option<u64> {
+        Some(u64::from_le_bytes(take(bytes, 8)?.try_into().ok()?))
+    }
+    fn text<'a>(bytes: &mut &'a [u8]) -> Option<&'a str> {
+        let n = usize::try_from(u64_of(bytes)?).ok()?;
+        std::str::from_utf8(take(bytes, n)?).ok()
+    }
+    let n = u64_of(&mut bytes)?;
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let path = dir.join(text(&mut bytes)?);
+        let len = u64_of(&mut bytes)?;
+        let modified = match take(&mut bytes, 1)?[0] {
+            0 => None,
+            1 => {
+                let secs = u64_of(&mut bytes)?;
+                let nanos = u32::from_le_bytes(take(&mut bytes, 4)?.try_into().ok()?);
+                let since = Duration::new(secs, nanos.min(999_999_999));
+                Some(SystemTime::UNIX_EPOCH.checked_add(since)?)
+            }
+            _ => return None,
+        };
+        let used = take(&mut bytes, 1)?[0] == 1;
+        let count = u64_of(&mut bytes)?;
+        let mut problems = Vec::new();
+        for _ in 0..count {
+            problems.push(text(&mut bytes)?.to_string());
+        }
+        out.push((
+            path,
+            Entry {
+                stamp: Stamp { len, modified },
+                used,
+                problems,
+            },
+        ));
+    }
+    bytes.is_empty().then_some(out)
+}
+
+/// The index in `dir`'s index file with the state it was made from, or `None` (logged, with
+/// the reason, unless there is no file) when there is none to use.
+pub(super) fn load(dir: &Path) -> Option<(Index, State)> {
+    let path = dir.join(INDEX_FILE);
+    let file = match std::fs::File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => {
+            log::warn!("{}: {e}; building the index again", path.display());
+            return None;
+        }
+    };
+    let start = std::time::Instant::now();
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let read = Index::read_from(dir, BufReader::with_capacity(1 << 20, file), len).and_then(
+        |(index, extra)| {
+            decode(&extra, dir)
+                .map(|entries| (index, entries))
+                .ok_or(Damage::Inconsistent("file stamps"))
+        },
+    );
+    let (index, entries) = match read {
+        Ok(read) => read,
+        Err(e) => {
+            log::warn!("{}: {e}; building the index again", path.display());
+            return None;
+        }
+    };
+    let mut state = State::default();
+    for (path, e) in entries {
+        if !e.problems.is_empty() {
+            state.problems.insert(path.clone(), e.problems);
+        }
+        if e.used {
+            state.files.insert(path, e.stamp);
+        } else {
+            state.bad.insert(path, e.stamp);
+        }
+    }
+    // Every article of the index must be one of the files it records, or a reload could
+    // never replace or remove it.
+    if index
+        .articles()
+        .iter()
+        .any(|a| !state.files.contains_key(&a.path))
+    {
+        log::warn!(
+            "{}: its articles and its file list differ; building the index again",
+            path.display()
+        );
+        return None;
+    }
+    log::debug!(
+        "{}: read {} articles, {} sentences in {:?}",
+        path.display(),
+        index.articles().len(),
+        index.sentence_count(),
+        start.elapsed()
+    );
+    Some((index, state))
+}
+
+/// Writes `index` and the state [`encode`]d in `files` to `dir`'s index file: a temporary
+/// hidden file first, renamed over the old one when complete, so that a reader never sees
+/// half a file (and a crash at any point leaves either file whole, or one its checksum
+/// refuses). Failing to write (a read-only folder, a full disk) is logged and leaves the
+/// index in memory only.
+pub(super) fn save(dir: &Path, index: &Arc<Index>, files: Option<Vec<u8>>) {
+    let path = dir.join(INDEX_FILE);
+    let Some(extra) = files else {
+        log::debug!(
+            "{}: not written (a file name is not UTF-8 or outside the folder)",
+            path.display()
+        );
+        return;
+    };
+    let start = std::time::Instant::now();
+    let tmp = dir.join(format!("{INDEX_FILE}.{}.tmp", std::process::id()));
+    let written = (|| {
+        let file = std::fs::File::create(&tmp)?;
+        let mut w = BufWriter::with_capacity(1 << 20, file);
+        index.write_to(dir, &extra, &mut w)?;
+        w.into_inner()
+            .map_err(std::io::IntoInnerError::into_error)?;
+        std::fs::rename(&tmp, &path)
+    })();
+    match written {
+        Ok(()) => log::debug!("{}: written in {:?}", path.display(), start.elapsed()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            log::info!(
+                "{}: not written ({e}); the index stays in memory and is built again at the next start",
+                path.display()
+            );
+        }
+    }
+}

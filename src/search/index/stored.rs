@@ -1,0 +1,831 @@
+//! The index as a file, so that a start-up reads it instead of analysing every article again.
+//!
+//! Layout (integers little-endian):
+//!
+//! ```text
+//! magic "QUOTEBOT-INDEX\0\0"   16 bytes
+//! format version              u32   (FORMAT)
+//! analysis probe              u64   (a hash of how this build analyses a fixed text)
+//! body                        articles (path relative to the folder, title, date, source,
+//!                             language, text, sentence spans), sentence lengths, term
+//!                             statistics, postings, stems, the surface words' map, FST and
+//!                             deletion neighbourhoods, title terms, the generation, and the
+//!                             caller's own bytes (the living corpus keeps its file stamps
+//!                             there)
+//! body length                 u64
+//! CRC-32 of the body          u32
+//! ```
+//!
+//! Reading never trusts the file: every length is checked against what is left of it before
+//! anything is allocated, the checksum is compared before the index is used, and every
+//! offset, id and span is checked against what it points into, so that a truncated, damaged,
+//! foreign or hand-made file is refused with a reason ([`Damage`]) instead of panicking later.
+//! What can be derived (sentence → article, the title lists per term, the mean sentence
+//! length) is derived again rather than stored.
+
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::{Index, SentenceId, TermInfo, average_len, invert};
+use crate::corpus::{Article, Span};
+use crate::date::Date;
+use crate::search::deletions::Deletions;
+use crate::search::strmap::{IdTable, StrMap};
+
+const MAGIC: &[u8; 16] = b"QUOTEBOT-INDEX\0\0";
+
+/// The layout's version: raise it whenever what is written changes.
+pub const FORMAT: u32 = 1;
+
+/// Why a file was not read as an index.
+#[derive(Debug, thiserror::Error)]
+pub enum Damage {
+    /// Reading it failed.
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    /// It does not start as an index file does.
+    #[error("not a quotebot index file")]
+    Foreign,
+    /// Another version of quotebot wrote it, in another layout.
+    #[error("written in format {found}; this quotebot reads format {FORMAT}")]
+    Format {
+        /// The version in the file.
+        found: u32,
+    },
+    /// Another version of quotebot wrote it, which splits or analyses text differently.
+    #[error("written by a quotebot that analyses text differently")]
+    Analysis,
+    /// It ends too early.
+    #[error("truncated")]
+    Truncated,
+    /// Its checksum does not match its contents.
+    #[error("damaged (checksum mismatch)")]
+    Checksum,
+    /// Its parts do not fit together.
+    #[error("inconsistent ({0})")]
+    Inconsistent(&'static str),
+}
+
+type Result<T> = std::result::Result<T, Damage>;
+
+fn check(ok: bool, what: &'static str) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(Damage::Inconsistent(what))
+    }
+}
+
+/// A hash of how this build turns a fixed text into sentences and terms: a file written by a
+/// quotebot that splits, normalizes or stems differently has another one, and is built again
+/// rather than answering with terms the questions can no longer be analysed into.
+#[must_use]
+pub fn analysis_probe() -> u64 {
+    static PROBE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *PROBE.get_or_init(probe)
+}
+
+fn probe() -> u64 {
+    use std::hash::Hasher;
+    const TEXT: &str = "date 2024-09-30\n\n\
+        The Minister's exports rose 12.5% in Q3, e.g. to St. Petersburg (Rasht–Astara line). \
+        Running, ran, runs! «Экспорт зерна вырос на 12%», — сказал он. \
+        صادرات گندم ۱۲ درصد افزایش یافت. Café naïve coöperation ﬁnance Ⅻ 東京.";
+    let Ok((article, _)) = Article::parse(Path::new("probe-2024-09-30.txt"), TEXT.as_bytes())
+    else {
+        return 0;
+    };
+    let index = Index::build(vec![article]);
+    let mut h = rustc_hash::FxHasher::default();
+    for s in &index.articles[0].sentences {
+        h.write_u32(s.start);
+        h.write_u32(s.end);
+    }
+    for t in 0..index.terms.len() as u32 {
+        h.write(index.stem_ids.key(t).as_bytes());
+        h.write_u8(0xff);
+        for (sid, tf) in index.postings(t) {
+            h.write_u32(sid);
+            h.write_u32(tf);
+        }
+    }
+    for (word, term) in index.surface_ids.iter() {
+        h.write(word.as_bytes());
+        h.write_u32(term);
+    }
+    for &l in &index.sentence_len {
+        h.write_u16(l);
+    }
+    h.finish()
+}
+
+/// A writer that counts and checksums what goes through it.
+struct Out<W: Write> {
+    w: W,
+    crc: crc32fast::Hasher,
+    len: u64,
+}
+
+impl<W: Write> Out<W> {
+    fn bytes(&mut self, b: &[u8]) -> io::Result<()> {
+        self.crc.update(b);
+        self.len += b.len() as u64;
+        self.w.write_all(b)
+    }
+
+    fn u8(&mut self, v: u8) -> io::Result<()> {
+        self.bytes(&[v])
+    }
+
+    fn u32(&mut self, v: u32) -> io::Result<()> {
+        self.bytes(&v.to_le_bytes())
+    }
+
+    fn u64(&mut self, v: u64) -> io::Result<()> {
+        self.bytes(&v.to_le_bytes())
+    }
+
+    /// A length, then the bytes.
+    fn blob(&mut self, b: &[u8]) -> io::Result<()> {
+        self.u64(b.len() as u64)?;
+        self.bytes(b)
+    }
+
+    fn opt_str(&mut self, s: Option<&str>) -> io::Result<()> {
+        match s {
+            None => self.u8(0),
+            Some(s) => {
+                self.u8(1)?;
+                self.blob(s.as_bytes())
+            }
+        }
+    }
+
+    /// A count, then the values, `N` bytes each.
+    fn array<const N: usize, T: Copy>(
+        &mut self,
+        values: &[T],
+        le: impl Fn(T) -> [u8; N],
+    ) -> io::Result<()> {
+        self.u64(values.len() as u64)?;
+        let mut buf = Vec::with_capacity(64 * 1024);
+        for chunk in values.chunks(64 * 1024 / N) {
+            buf.clear();
+            for &v in chunk {
+                buf.extend_from_slice(&le(v));
+            }
+            self.bytes(&buf)?;
+        }
+        Ok(())
+    }
+}
+
+/// A reader of at most `left` bytes that checksums what it reads.
+struct In<R: Read> {
+    r: R,
+    crc: crc32fast::Hasher,
+    left: u64,
+}
+
+impl<R: Read> In<R> {
+    fn exact(&mut self, buf: &mut [u8]) -> Result<()> {
+        if buf.len() as u64 > self.left {
+            return Err(Damage::Truncated);
+        }
+        self.r.read_exact(buf).map_err(|e| match e.kind() {
+            io::ErrorKind::UnexpectedEof => Damage::Truncated,
+            _ => Damage::Io(e),
+        })?;
+        self.crc.update(buf);
+        self.left -= buf.len() as u64;
+        Ok(())
+    }
+
+    fn u8(&mut self) -> Result<u8> {
+        let mut b = [0u8; 1];
+        self.exact(&mut b)?;
+        Ok(b[0])
+    }
+
+    fn u32(&mut self) -> Result<u32> {
+        let mut b = [0u8; 4];
+        self.exact(&mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+
+    fn u64(&mut self) -> Result<u64> {
+        let mut b = [0u8; 8];
+        self.exact(&mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+
+    /// A count of things of `size` bytes each that the rest of the file can hold.
+    fn count(&mut self, size: u64) -> Result<usize> {
+        let n = self.u64()?;
+        if n.checked_mul(size).is_none_or(|bytes| bytes > self.left) {
+            return Err(Damage::Truncated);
+        }
+        usize::try_from(n).map_err(|_| Damage::Truncated)
+    }
+
+    fn blob(&mut self) -> Result<Vec<u8>> {
+        let n = self.count(1)?;
+        // Read into spare capacity: zeroing a gigabyte of text first costs a tenth of a start.
+        let mut v = Vec::with_capacity(n);
+        (&mut self.r).take(n as u64).read_to_end(&mut v)?;
+        if v.len() != n {
+            return Err(Damage::Truncated);
+        }
+        self.crc.update(&v);
+        self.left -= n as u64;
+        Ok(v)
+    }
+
+    fn string(&mut self) -> Result<String> {
+        String::from_utf8(self.blob()?).map_err(|_| Damage::Inconsistent("text not UTF-8"))
+    }
+
+    fn opt_string(&mut self) -> Result<Option<String>> {
+        match self.u8()? {
+            0 => Ok(None),
+            1 => self.string().map(Some),
+            _ => Err(Damage::Inconsistent("optional text")),
+        }
+    }
+
+    fn array<const N: usize, T>(&mut self, from: impl Fn([u8; N]) -> T) -> Result<Vec<T>> {
+        let n = self.count(N as u64)?;
+        let mut out = Vec::with_capacity(n);
+        let mut buf = vec![0u8; (64 * 1024 / N) * N];
+        let mut left = n;
+        while left > 0 {
+            let take = left.min(buf.len() / N);
+            let bytes = &mut buf[..take * N];
+            self.exact(bytes)?;
+            out.extend(
+                bytes
+                    .chunks_exact(N)
+                    .map(|c| from(c.try_into().expect("chunks of N"))),
+            );
+            left -= take;
+        }
+        Ok(out)
+    }
+
+    fn u32s(&mut self) -> Result<Vec<u32>> {
+        self.array(u32::from_le_bytes)
+    }
+}
+
+fn path_bytes(path: &Path) -> Option<&[u8]> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        Some(path.as_os_str().as_bytes())
+    }
+    #[cfg(not(unix))]
+    {
+        path.to_str().map(str::as_bytes)
+    }
+}
+
+fn path_of(bytes: Vec<u8>) -> Result<PathBuf> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStringExt;
+        Ok(PathBuf::from(std::ffi::OsString::from_vec(bytes)))
+    }
+    #[cfg(not(unix))]
+    {
+        String::from_utf8(bytes)
+            .map(PathBuf::from)
+            .map_err(|_| Damage::Inconsistent("path"))
+    }
+}
+
+impl Index {
+    /// Writes the index to `w`, with the article paths relative to `dir` and `extra` (the
+    /// caller's own bytes, given back by [`Index::read_from`]). An article outside `dir`
+    /// cannot be written: that is an error of kind `InvalidInput`.
+    pub fn write_to(&self, dir: &Path, extra: &[u8], w: impl Write) -> io::Result<()> {
+        let mut w = Out {
+            w,
+            crc: crc32fast::Hasher::new(),
+            len: 0,
+        };
+        w.w.write_all(MAGIC)?;
+        w.w.write_all(&FORMAT.to_le_bytes())?;
+        w.w.write_all(&analysis_probe().to_le_bytes())?;
+
+        w.u64(self.articles.len() as u64)?;
+        for a in &self.articles {
+            let path = a
+                .path
+                .strip_prefix(dir)
+                .ok()
+                .and_then(path_bytes)
+                .ok_or_else(|| {
+                    io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!("{} is not in {}", a.path.display(), dir.display()),
+                    )
+                })?;
+            w.blob(path)?;
+            w.blob(a.title.as_bytes())?;
+            match a.date {
+                None => w.u8(0)?,
+                Some(d) => {
+                    w.u8(1)?;
+                    w.u32(d.year() as u32)?;
+                    w.u8(d.month() as u8)?;
+                    w.u8(d.day() as u8)?;
+                }
+            }
+            w.opt_str(a.source.as_deref())?;
+            w.opt_str(a.lang.as_deref())?;
+            w.blob(a.text.as_bytes())?;
+            w.array(&a.sentences, |s: Span| {
+                let mut b = [0u8; 8];
+                b[..4].copy_from_slice(&s.start.to_le_bytes());
+                b[4..].copy_from_slice(&s.end.to_le_bytes());
+                b
+            })?;
+        }
+        w.array(&self.sentence_len, u16::to_le_bytes)?;
+        w.array(&self.terms, |t: TermInfo| {
+            let mut b = [0u8; 8];
+            b[..4].copy_from_slice(&t.df.to_le_bytes());
+            b[4..].copy_from_slice(&t.article_df.to_le_bytes());
+            b
+        })?;
+        w.array(&self.postings_offsets, |o: usize| (o as u64).to_le_bytes())?;
+        w.blob(&self.postings)?;
+        let (keys, starts) = self.stem_ids.keys();
+        w.blob(keys.as_bytes())?;
+        w.array(starts, u32::to_le_bytes)?;
+        w.blob(self.surfaces.as_fst().as_bytes())?;
+        w.u64((self.surface_ids.slot_count() * StrMap::RAW_SLOT) as u64)?;
+        for slot in self.surface_ids.raw_slots() {
+            w.bytes(&slot)?;
+        }
+        w.blob(self.surface_ids.arena())?;
+        let (buckets, low, slots) = self.deletions.parts();
+        w.array(buckets, u32::to_le_bytes)?;
+        w.array(low, u16::to_le_bytes)?;
+        w.array(slots, u32::to_le_bytes)?;
+        for t in &self.titles {
+            w.array(t, u32::to_le_bytes)?;
+        }
+        w.u64(self.generation)?;
+        w.blob(extra)?;
+
+        let (len, crc) = (w.len, w.crc.finalize());
+        w.w.write_all(&len.to_le_bytes())?;
+        w.w.write_all(&crc.to_le_bytes())?;
+        w.w.flush()
+    }
+
+    /// Reads an index [`Index::write_to`] wrote, `len` bytes in all, its article paths
+    /// joined to `dir`; returns it with the caller's bytes.
+    pub fn read_from(dir: &Path, mut r: impl Read, len: u64) -> Result<(Index, Vec<u8>)> {
+        const HEAD: u64 = 16 + 4 + 8;
+        const TAIL: u64 = 8 + 4;
+        let mut head = [0u8; HEAD as usize];
+        r.read_exact(&mut head).map_err(|e| match e.kind() {
+            io::ErrorKind::UnexpectedEof => Damage::Foreign,
+            _ => Damage::Io(e),
+        })?;
+        if &head[..16] != MAGIC {
+            return Err(Damage::Foreign);
+        }
+        let found = u32::from_le_bytes(head[16..20].try_into().expect("4 bytes"));
+        if found != FORMAT {
+            return Err(Damage::Format { found });
+        }
+        let probe = u64::from_le_bytes(head[20..28].try_into().expect("8 bytes"));
+        if probe != analysis_probe() {
+            return Err(Damage::Analysis);
+        }
+        let body = len.checked_sub(HEAD + TAIL).ok_or(Damage::Truncated)?;
+        let mut input = In {
+            r,
+            crc: crc32fast::Hasher::new(),
+            left: body,
+        };
+        let (index, extra) = read_body(dir, &mut input)?;
+        if input.left != 0 {
+            return Err(Damage::Inconsistent("bytes after the end"));
+        }
+        let crc = input.crc.finalize();
+        let mut tail = [0u8; TAIL as usize];
+        input
+            .r
+            .read_exact(&mut tail)
+            .map_err(|_| Damage::Truncated)?;
+        let stored_len = u64::from_le_bytes(tail[..8].try_into().expect("8 bytes"));
+        let stored_crc = u32::from_le_bytes(tail[8..].try_into().expect("4 bytes"));
+        if stored_len != body {
+            return Err(Damage::Truncated);
+        }
+        if stored_crc != crc {
+            return Err(Damage::Checksum);
+        }
+        Ok((index, extra))
+    }
+}
+
+fn read_body<R: Read>(dir: &Path, r: &mut In<R>) -> Result<(Index, Vec<u8>)> {
+    let n_articles = r.count(1)?;
+    check(n_articles < u32::MAX as usize, "too many articles")?;
+    let mut articles = Vec::with_capacity(n_articles);
+    let mut first_sentence: Vec<SentenceId> = Vec::with_capacity(n_articles + 1);
+    let mut sentences: u64 = 0;
+    for _ in 0..n_articles {
+        let path = dir.join(path_of(r.blob()?)?);
+        let title = r.string()?;
+        let date = match r.u8()? {
+            0 => None,
+            1 => {
+                let year = r.u32()? as i32;
+                let (month, day) = (r.u8()?, r.u8()?);
+                Some(
+                    Date::new(year, u32::from(month), u32::from(day))
+                        .ok_or(Damage::Inconsistent("date"))?,
+                )
+            }
+            _ => return Err(Damage::Inconsistent("date")),
+        };
+        let source = r.opt_string()?;
+        let lang = r.opt_string()?;
+        let text = r.string()?;
+        let spans: Vec<Span> = r.array(|b: [u8; 8]| {
+            Span::new(
+                u32::from_le_bytes(b[..4].try_into().expect("4 bytes")) as usize,
+                u32::from_le_bytes(b[4..].try_into().expect("4 bytes")) as usize,
+            )
+        })?;
+        check(
+            spans.iter().all(|s| {
+                s.start <= s.end
+                    && (s.end as usize) <= text.len()
+                    && text.is_char_boundary(s.start as usize)
+                    && text.is_char_boundary(s.end as usize)
+            }),
+            "sentence span",
+        )?;
+        first_sentence.push(sentences as SentenceId);
+        sentences += spans.len() as u64;
+        check(sentences < u64::from(u32::MAX), "too many sentences")?;
+        articles.push(Arc::new(Article {
+            title,
+            date,
+            source,
+            lang,
+            path,
+            text,
+            sentences: spans,
+        }));
+    }
+    first_sentence.push(sentences as SentenceId);
+    let n_sentences = sentences as usize;
+    let mut sentence_article = Vec::with_capacity(n_sentences);
+    for (a, w) in first_sentence.windows(2).enumerate() {
+        sentence_article.extend(std::iter::repeat_n(a as u32, (w[1] - w[0]) as usize));
+    }
+
+    let sentence_len: Vec<u16> = r.array(u16::from_le_bytes)?;
+    check(sentence_len.len() == n_sentences, "sentence lengths")?;
+    let terms: Vec<TermInfo> = r.array(|b: [u8; 8]| TermInfo {
+        df: u32::from_le_bytes(b[..4].try_into().expect("4 bytes")),
+        article_df: u32::from_le_bytes(b[4..].try_into().expect("4 bytes")),
+    })?;
+    let n_terms = terms.len();
+    check(n_terms < u32::MAX as usize, "too many terms")?;
+    let offsets: Vec<u64> = r.array(u64::from_le_bytes)?;
+    let postings = r.blob()?;
+    check(
+        offsets.len() == n_terms + 1
+            && offsets.first() == Some(&0)
+            && offsets.last() == Some(&(postings.len() as u64))
+            && offsets.windows(2).all(|w| w[0] <= w[1]),
+        "postings offsets",
+    )?;
+    let postings_offsets: Vec<usize> = offsets.into_iter().map(|o| o as usize).collect();
+    check_postings(&postings, &postings_offsets, n_sentences as u64)?;
+
+    let keys = String::from_utf8(r.blob()?).map_err(|_| Damage::Inconsistent("stems"))?;
+    let stem_ids = IdTable::from_keys(keys, r.u32s()?).ok_or(Damage::Inconsistent("stem table"))?;
+    check(stem_ids.len() == n_terms, "stem count")?;
+    let surfaces = surface_fst(r.blob()?, n_terms as u64)?;
+    let raw = r.blob()?;
+    let arena = r.blob()?;
+    let surface_ids = StrMap::from_raw(&raw, arena, n_terms as u32)
+        .ok_or(Damage::Inconsistent("surface word map"))?;
+    drop(raw);
+    let deletions = Deletions::from_parts(
+        r.u32s()?,
+        r.array(u16::from_le_bytes)?,
+        r.u32s()?,
+        surface_ids.slot_count(),
+    )
+    .ok_or(Damage::Inconsistent("deletion neighbourhoods"))?;
+    let mut titles = Vec::with_capacity(n_articles);
+    for _ in 0..n_articles {
+        let t = r.u32s()?;
+        check(t.iter().all(|&t| (t as usize) < n_terms), "title term")?;
+        titles.push(t);
+    }
+    let generation = r.u64()?;
+    let extra = r.blob()?;
+    let (title_offsets, title_articles) = invert(&titles, n_terms);
+    let avg_sentence_len = average_len(&sentence_len);
+    Ok((
+        Index {
+            articles,
+            first_sentence,
+            sentence_article,
+            sentence_len,
+            avg_sentence_len,
+            terms,
+            postings_offsets,
+            postings,
+            stem_ids,
+            surfaces,
+            surface_ids,
+            deletions,
+            titles,
+            title_offsets,
+            title_articles,
+            generation,
+        },
+        extra,
+    ))
+}
+
+/// The FST of the surface words, if its own checksum holds and every word in it leads to a
+/// term. The `fst` crate panics on some damaged FSTs instead of failing, so walking it runs
+/// where a panic is caught (after the checksum, only a file made by hand gets there).
+fn surface_fst(bytes: Vec<u8>, n_terms: u64) -> Result<fst::Map<Vec<u8>>> {
+    let bad = Damage::Inconsistent("surface words FST");
+    let surfaces = fst::Map::new(bytes).map_err(|_| Damage::Inconsistent("surface words FST"))?;
+    surfaces.as_fst().verify().map_err(|_| Damage::Checksum)?;
+    let walk = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        use fst::Streamer;
+        let mut all = surfaces.stream();
+        while let Some((_, term)) = all.next() {
+            if term >= n_terms {
+                return false;
+            }
+        }
+        true
+    }));
+    match walk {
+        Ok(true) => Ok(surfaces),
+        _ => Err(bad),
+    }
+}
+
+/// Checks that every term's postings decode within their bytes to increasing sentence ids
+/// below `sentences`, so that walking them can neither read past their end nor index past
+/// the per-sentence arrays.
+fn check_postings(postings: &[u8], offsets: &[usize], sentences: u64) -> Result<()> {
+    let terms: Vec<usize> = (0..offsets.len() - 1).collect();
+    // On all cores when there is enough to share.
+    let threads = if postings.len() < 1 << 20 {
+        1
+    } else {
+        crate::corpus::worker_threads() * 4
+    };
+    let chunk = terms.len().div_ceil(threads).max(1);
+    let chunks: Vec<&[usize]> = terms.chunks(chunk).collect();
+    let ok = crate::corpus::parallel_map(&chunks, |terms| {
+        terms.iter().all(|&t| {
+            let bytes = &postings[offsets[t]..offsets[t + 1]];
+            let mut pos = 0;
+            let mut next: u64 = 0;
+            let mut first = true;
+            while pos < bytes.len() {
+                let Some(v) = varint(bytes, &mut pos) else {
+                    return false;
+                };
+                if v & 1 == 1 && varint(bytes, &mut pos).is_none() {
+                    return false;
+                }
+                let sid = if first { 0 } else { next } + u64::from(v >> 1);
+                if (!first && v >> 1 == 0) || sid >= sentences {
+                    return false;
+                }
+                first = false;
+                next = sid;
+            }
+            true
+        })
+    });
+    check(ok.into_iter().all(|ok| ok), "postings")
+}
+
+/// A varint of at most five bytes within `bytes`.
+fn varint(bytes: &[u8], pos: &mut usize) -> Option<u32> {
+    let mut v = 0u64;
+    for shift in (0..35).step_by(7) {
+        let b = *bytes.get(*pos)?;
+        *pos += 1;
+        v |= u64::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            return u32::try_from(v).ok();
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{article, assert_same};
+    use super::*;
+    use crate::search::Model;
+
+    fn sample() -> Index {
+        let mut a = article(
+            "dir/2024-09-30-Grain-exports.md",
+            "date 2024-09-30\nsource https://example.com/grain\nlang en\n\n\
+             # Grain\n\nWheat exports rose by **12%** in September. Exporters were pleased. \
+             Прибыль выросла. افزایش صادرات گندم.",
+        );
+        a.path = PathBuf::from("dir/sub/2024-09-30-Grain-exports.md");
+        let mut articles = vec![a];
+        for i in 0..30 {
+            articles.push(article(
+                &format!("dir/{i:02}.txt"),
+                &format!(
+                    "date 2024-01-{:02} Wheat and barley number {i}. The harvest{} was late. \
+                     Longwordsthatneedthearenaforsure{i} appear too.",
+                    1 + i % 28,
+                    i % 5
+                ),
+            ));
+        }
+        articles.push(article("dir/undated.txt", "No date here, only oil."));
+        Index::build(articles)
+    }
+
+    fn bytes_of(index: &Index) -> Vec<u8> {
+        let mut out = Vec::new();
+        index
+            .write_to(Path::new("dir"), b"caller's bytes", &mut out)
+            .unwrap();
+        out
+    }
+
+    fn read(bytes: &[u8]) -> Result<(Index, Vec<u8>)> {
+        Index::read_from(Path::new("dir"), bytes, bytes.len() as u64)
+    }
+
+    /// Runs a few questions, typos included, to walk postings, titles and the vocabulary.
+    fn answers(index: &Index) -> Vec<Vec<(SentenceId, u32)>> {
+        let config = crate::config::SearchConfig::default();
+        [
+            "wheat exports",
+            "harvest late",
+            "barley numbr",
+            "прибыль",
+            "گندم",
+            "grain oil",
+        ]
+        .iter()
+        .map(|q| {
+            let words = index.analyze_question(q, &config);
+            index
+                .search(&words, 10, &Model::default())
+                .into_iter()
+                .map(|h| (h.sentence, h.score.to_bits()))
+                .collect()
+        })
+        .collect()
+    }
+
+    #[test]
+    fn an_index_reads_back_as_it_was_written() {
+        let index = sample();
+        let (back, extra) = read(&bytes_of(&index)).unwrap();
+        assert_eq!(extra, b"caller's bytes");
+        assert_same(&back, &index);
+        for (x, y) in back.articles.iter().zip(&index.articles) {
+            assert_eq!(
+                (&x.title, x.date, &x.source, &x.lang, &x.text, &x.sentences),
+                (&y.title, y.date, &y.source, &y.lang, &y.text, &y.sentences)
+            );
+        }
+        assert_eq!(back.sentence_article, index.sentence_article);
+        assert_eq!(back.title_offsets, index.title_offsets);
+        assert_eq!(back.title_articles, index.title_articles);
+        assert_eq!(back.avg_sentence_len, index.avg_sentence_len);
+        for (word, term) in index.surface_ids.iter() {
+            assert_eq!(back.surface_ids.get(word), Some(term), "{word}");
+            assert_eq!(
+                back.surface_ids.slot_of(word),
+                index.surface_ids.slot_of(word)
+            );
+        }
+        let want = answers(&index);
+        assert!(want.iter().all(|a| !a.is_empty()), "{want:?}");
+        assert_eq!(answers(&back), want);
+    }
+
+    #[test]
+    fn an_empty_index_reads_back() {
+        let index = Index::build(Vec::new());
+        let (back, _) = read(&bytes_of(&index)).unwrap();
+        assert_eq!(back.sentence_count(), 0);
+        assert!(back.term_of_stem("wheat").is_none());
+    }
+
+    #[test]
+    fn an_article_outside_the_folder_is_not_written() {
+        let index = sample();
+        let err = index
+            .write_to(Path::new("elsewhere"), b"", &mut Vec::new())
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    }
+
+    /// About 1,500 places spread over a file of `len` bytes, with every one of its first and
+    /// last 100 (the header, the first article, the trailer). Every byte would be better,
+    /// but the deletion buckets alone are 256 KB.
+    fn places(len: usize) -> impl Iterator<Item = usize> {
+        let step = (len / 1_300).max(1);
+        (0..len).filter(move |&i| i < 100 || i + 100 >= len || i % step == 0)
+    }
+
+    #[test]
+    fn truncations_are_refused() {
+        let bytes = bytes_of(&sample());
+        for len in places(bytes.len()) {
+            // As a shorter file, and as the right length that ends early.
+            assert!(read(&bytes[..len]).is_err(), "cut at {len}");
+            let cut = &bytes[..len];
+            assert!(
+                Index::read_from(Path::new("dir"), cut, bytes.len() as u64).is_err(),
+                "cut at {len}, length as before"
+            );
+        }
+    }
+
+    #[test]
+    fn flipped_bytes_are_refused() {
+        let bytes = bytes_of(&sample());
+        for i in places(bytes.len()) {
+            let mut bad = bytes.clone();
+            bad[i] ^= 0x5a;
+            assert!(read(&bad).is_err(), "byte {i}");
+        }
+    }
+
+    /// A damaged file whose checksum was made to match (by hand, or by a bug in a writer) is
+    /// refused by the consistency checks, or reads into an index that answers without
+    /// panicking.
+    #[test]
+    fn damage_behind_a_matching_checksum_never_panics() {
+        let bytes = bytes_of(&sample());
+        let body = 28..bytes.len() - 12;
+        let mut refused = 0;
+        for i in places(bytes.len()).filter(|i| body.contains(i)) {
+            for flip in [0x01u8, 0xff] {
+                let mut bad = bytes.clone();
+                bad[i] ^= flip;
+                let crc = crc32fast::hash(&bad[body.clone()]);
+                let end = bad.len();
+                bad[end - 4..].copy_from_slice(&crc.to_le_bytes());
+                match read(&bad) {
+                    Err(_) => refused += 1,
+                    Ok((index, _)) => {
+                        let _ = answers(&index);
+                        for sid in 0..index.sentence_count() as SentenceId {
+                            let _ = index.sentence_text(sid);
+                        }
+                    }
+                }
+            }
+        }
+        assert!(refused > 0);
+    }
+
+    #[test]
+    fn foreign_files_say_why() {
+        let bytes = bytes_of(&sample());
+        assert!(matches!(read(b""), Err(Damage::Foreign)));
+        assert!(matches!(
+            read(b"hello, world, this is a text file"),
+            Err(Damage::Foreign)
+        ));
+        let mut other = bytes.clone();
+        other[16..20].copy_from_slice(&(FORMAT + 1).to_le_bytes());
+        assert!(matches!(read(&other), Err(Damage::Format { found }) if found == FORMAT + 1));
+        let mut analysed = bytes.clone();
+        analysed[20] ^= 1;
+        assert!(matches!(read(&analysed), Err(Damage::Analysis)));
+        let mut trailing = bytes;
+        trailing.push(0);
+        assert!(read(&trailing).is_err());
+    }
+}
