@@ -509,6 +509,7 @@ fn telegram(corpus_dir: &std::path::Path, config: &Config) -> Result<ExitCode> {
         }
     };
     let library = std::sync::Arc::new(library);
+    let writing = std::sync::Arc::clone(&library);
     let feeds = config.feeds.clone();
     let following = std::sync::Arc::clone(&library);
     let stored = std::sync::Arc::clone(&storage);
@@ -526,8 +527,14 @@ fn telegram(corpus_dir: &std::path::Path, config: &Config) -> Result<ExitCode> {
         )
         .await
     });
-    // What was queued is written before the process ends.
+    // What was queued is written before the process ends, and the index file too.
     storage.close();
+    if !writing.finish_writing(Duration::from_secs(30)) {
+        log::warn!(
+            "stopped while writing {}: it is written again at the next start",
+            quotebot::live::INDEX_FILE
+        );
+    }
     result?;
     // A feed round in progress is not waited for long.
     runtime.shutdown_timeout(Duration::from_secs(2));

@@ -265,6 +265,34 @@ pub fn is_article_file(path: &Path) -> bool {
         })
 }
 
+/// A path as bytes, for storing it (on Unix any file name; elsewhere only UTF-8 ones).
+#[must_use]
+pub fn path_bytes(path: &Path) -> Option<&[u8]> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        Some(path.as_os_str().as_bytes())
+    }
+    #[cfg(not(unix))]
+    {
+        path.to_str().map(str::as_bytes)
+    }
+}
+
+/// The path [`path_bytes`] gave.
+#[must_use]
+pub fn path_from_bytes(bytes: Vec<u8>) -> Option<PathBuf> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStringExt;
+        Some(PathBuf::from(std::ffi::OsString::from_vec(bytes)))
+    }
+    #[cfg(not(unix))]
+    {
+        String::from_utf8(bytes).ok().map(PathBuf::from)
+    }
+}
+
 /// Whether a file is a saved web page (`.html`, `.htm`), read by [`crate::web`]'s extraction.
 #[must_use]
 pub fn is_html_file(path: &Path) -> bool {

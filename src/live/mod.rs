@@ -86,6 +86,20 @@ struct State {
     reloads: u64,
 }
 
+/// An index and the state it was made from, [`stored::encode`]d, to be written together.
+struct Snapshot {
+    index: Arc<Index>,
+    files: Option<Vec<u8>>,
+}
+
+/// The index file's writer: the snapshot waiting to be written, and whether a thread is
+/// writing.
+#[derive(Default)]
+struct Writer {
+    pending: Mutex<Option<Snapshot>>,
+    running: std::sync::atomic::AtomicBool,
+}
+
 /// The corpus folder, its engine, and what was read from it.
 pub struct Library {
     dir: PathBuf,
@@ -98,10 +112,8 @@ pub struct Library {
     adding: Mutex<()>,
     /// Told the number of changing reloads after each (for follow alerts).
     changes: tokio::sync::watch::Sender<u64>,
-    /// The number of the last index file written (they are written one at a time)…
-    saved: Arc<Mutex<u64>>,
-    /// …and of the last one asked for.
-    saves: std::sync::atomic::AtomicU64,
+    /// Writes the index file after reloads, in the background.
+    writer: Arc<Writer>,
     /// How links are fetched (`[web]`); private addresses refused until configured.
     fetcher: std::sync::OnceLock<crate::web::Fetcher>,
 }
@@ -137,10 +149,11 @@ impl Library {
         } else {
             (None, None)
         };
+        stored::remove_leftovers(dir);
         if let (Some((index, state)), Some(scanned)) = (stored, scanned) {
             let library = Library::new(dir, Engine::new(index, config), state);
             // Brings it up to date with the folder, as a reload after a change does.
-            let report = library.reload_scanned(scanned?, began)?;
+            let (report, snapshot) = library.reload_scanned(scanned?, began)?;
             let problems = {
                 let mut state = library.state();
                 state.reloads = 0;
@@ -153,23 +166,30 @@ impl Library {
                 problems.sort();
                 problems.into_iter().map(|(_, p)| p).collect()
             };
-            if !report.unchanged() {
+            if let Some(Snapshot { index, files }) = snapshot {
                 log::info!("{} was behind the folder: {report}", INDEX_FILE);
-                library.save();
+                stored::save(dir, &index, files);
             }
             return Ok((library, problems));
         }
+        // Stamped before they are read: a file changed while the corpus loads then differs
+        // from its stamp, and the next reload (or start) reads it again.
+        let stamps: FxHashMap<PathBuf, Stamp> = scan(dir)?
+            .into_iter()
+            .filter_map(|(p, s)| Some((p, s?)))
+            .collect();
+        let stamp_of = |p: &Path| stamps.get(p).copied().or_else(|| stamp(p));
         let corpus = corpus::load_with_progress(dir, progress)?;
         progress(corpus::Progress::Indexing);
         let mut state = State::default();
         for a in &corpus.articles {
-            if let Some(s) = stamp(&a.path) {
+            if let Some(s) = stamp_of(&a.path) {
                 state.files.insert(a.path.clone(), s);
             }
         }
         for p in &corpus.problems {
             if p.is_error()
-                && let Some(s) = stamp(p.path())
+                && let Some(s) = stamp_of(p.path())
             {
                 state.bad.insert(p.path().to_path_buf(), s);
             }
@@ -182,7 +202,8 @@ impl Library {
         state.last_reload = Some(start);
         let engine = Engine::new(Index::build(corpus.articles), config);
         let library = Library::new(dir, engine, state);
-        library.save();
+        let Snapshot { index, files } = library.snapshot();
+        stored::save(dir, &index, files);
         Ok((
             library,
             corpus.problems.iter().map(ToString::to_string).collect(),
@@ -198,41 +219,83 @@ impl Library {
             adding: Mutex::new(()),
             changes: tokio::sync::watch::Sender::new(0),
             fetcher: std::sync::OnceLock::new(),
-            saved: Arc::new(Mutex::new(0)),
-            saves: std::sync::atomic::AtomicU64::new(0),
+            writer: Arc::default(),
         }
     }
 
-    /// Writes the index file now, from the current index and state.
-    fn save(&self) {
-        let index = self.engine.index();
-        let files = stored::encode(&self.state(), &self.dir);
-        stored::save(&self.dir, &index, files);
+    /// The index and the state it was made from, for the index file. Taken while reloads
+    /// are held off (by the reload itself, or before the library is shared), so that the two
+    /// agree.
+    fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            index: self.engine.index(),
+            files: stored::encode(&self.state(), &self.dir),
+        }
     }
 
-    /// Writes the index file on a thread of its own (a reload need not wait for it). Writes
-    /// happen one at a time, and one older than the last written is skipped.
-    fn save_in_background(&self) {
-        let index = self.engine.index();
-        let files = stored::encode(&self.state(), &self.dir);
-        let seq = self
-            .saves
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-            + 1;
-        let saved = Arc::clone(&self.saved);
+    /// Writes the index file on a thread of its own (a reload need not wait for it). One
+    /// thread writes, one file at a time; a snapshot waiting for it is replaced by a newer one,
+    /// so a burst of reloads holds at most one old index besides the one being written.
+    fn save_in_background(&self, snapshot: Snapshot) {
+        use std::sync::atomic::Ordering;
+        let writer = &self.writer;
+        *writer
+            .pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(snapshot);
+        if writer.running.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let writer = Arc::clone(writer);
         let dir = self.dir.clone();
         let spawned = std::thread::Builder::new()
             .name("index-file".into())
             .spawn(move || {
-                let mut last = saved.lock().unwrap_or_else(PoisonError::into_inner);
-                if seq > *last {
-                    stored::save(&dir, &index, files);
-                    *last = seq;
+                loop {
+                    let next = writer
+                        .pending
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .take();
+                    if let Some(Snapshot { index, files }) = next {
+                        stored::save(&dir, &index, files);
+                        continue;
+                    }
+                    writer.running.store(false, Ordering::Release);
+                    // One may have been left between the look and the store: this thread
+                    // writes it, unless a new thread was started for it.
+                    let waiting = writer
+                        .pending
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .is_some();
+                    if !waiting || writer.running.swap(true, Ordering::AcqRel) {
+                        break;
+                    }
                 }
             });
         if let Err(e) = spawned {
+            self.writer.running.store(false, Ordering::Release);
             log::info!("{INDEX_FILE}: not written ({e})");
         }
+    }
+
+    /// Waits, at most `limit`, until the index file written after the last reload is
+    /// complete (a process that ends while writing leaves a temporary file instead). Returns
+    /// whether it is.
+    pub fn finish_writing(&self, limit: std::time::Duration) -> bool {
+        let start = Instant::now();
+        while self
+            .writer
+            .running
+            .load(std::sync::atomic::Ordering::Acquire)
+        {
+            if start.elapsed() > limit {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        true
     }
 
     /// What was read from the folder. A panic while it was held (a bug) poisons the lock;
@@ -277,15 +340,6 @@ impl Library {
     /// file (in the background). Fails only when the folder cannot be listed; the previous
     /// index then stays.
     pub fn reload(&self) -> Result<ReloadReport> {
-        let report = self.reload_quietly()?;
-        if !report.unchanged() {
-            self.save_in_background();
-        }
-        Ok(report)
-    }
-
-    /// [`Library::reload`] without writing the index file.
-    fn reload_quietly(&self) -> Result<ReloadReport> {
         // A panic while reloading (a bug) must not stop every later reload: the lock is taken back
         // from a poisoned mutex, and the state it guards is file stamps, at worst read again.
         let _one_at_a_time = self
@@ -293,18 +347,24 @@ impl Library {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         let start = Instant::now();
-        self.reload_scanned(scan(&self.dir)?, start)
+        let (report, snapshot) = self.reload_scanned(scan(&self.dir)?, start)?;
+        if let Some(snapshot) = snapshot {
+            self.save_in_background(snapshot);
+        }
+        Ok(report)
     }
 
-    /// [`Library::reload_quietly`] with the folder already scanned.
+    /// [`Library::reload`] with the folder already scanned, reloads held off by the caller;
+    /// when something changed, also the [`Snapshot`] to write.
     fn reload_scanned(
         &self,
         files: Vec<(PathBuf, Option<Stamp>)>,
         start: Instant,
-    ) -> Result<ReloadReport> {
+    ) -> Result<(ReloadReport, Option<Snapshot>)> {
         let mut report = ReloadReport::default();
+        let forgotten;
         let (to_read, removed): (Vec<(PathBuf, Stamp)>, Vec<PathBuf>) = {
-            let state = self.state();
+            let mut state = self.state();
             let present: FxHashSet<&PathBuf> = files.iter().map(|(p, _)| p).collect();
             let mut to_read = Vec::new();
             for (path, now) in &files {
@@ -321,6 +381,11 @@ impl Library {
                 .filter(|p| !present.contains(p))
                 .cloned()
                 .collect();
+            // A broken file deleted is forgotten, its problems with it.
+            let bad = state.bad.len();
+            state.bad.retain(|p, _| present.contains(p));
+            state.problems.retain(|p, _| present.contains(p));
+            forgotten = bad - state.bad.len();
             (to_read, removed)
         };
         report.removed = removed.len();
@@ -385,7 +450,11 @@ impl Library {
             let old_bytes: usize = old.articles().iter().map(|a| a.text.len()).sum();
             // Renumbering every posting costs about a third of a full build: past a third
             // of new text, building from scratch is as quick and leaves no unused words.
-            report.full = old.articles().is_empty() || added_bytes * 3 > old_bytes;
+            // Rebuilding keeps the words of removed articles (with no sentences); once they are
+            // a tenth of the vocabulary, a full build drops them.
+            report.full = old.articles().is_empty()
+                || added_bytes * 3 > old_bytes
+                || old.unused_terms() * 10 > old.term_count();
             let index = if report.full {
                 let mut all: Vec<Arc<Article>> = old
                     .articles()
@@ -412,7 +481,10 @@ impl Library {
         report.articles = index.articles().len();
         report.sentences = index.sentence_count();
         report.elapsed = start.elapsed();
-        Ok(report)
+        // Also when only broken files came or went: the file then remembers them as they are.
+        let snapshot = (!report.unchanged() || !report.problems.is_empty() || forgotten > 0)
+            .then(|| self.snapshot());
+        Ok((report, snapshot))
     }
 
     /// The article whose text is `text` (white space aside), if any.

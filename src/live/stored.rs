@@ -14,12 +14,41 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::{Stamp, State};
+use crate::corpus;
 use crate::search::Index;
 use crate::search::index::Damage;
 
 /// The index file's name in the corpus folder. Hidden: the corpus loader and the folder
 /// watcher pass hidden files by, so writing it never starts a reload.
 pub const INDEX_FILE: &str = ".quotebot-index";
+
+const TMP_SUFFIX: &str = ".tmp";
+
+/// Removes temporary index files left by a process that stopped while writing one (killed,
+/// or the machine stopped): hidden, they would otherwise stay unseen, and one can be as large
+/// as the text. One still changing (written now by another process) is left alone.
+pub(super) fn remove_leftovers(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!("{INDEX_FILE}.");
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|m| m.elapsed().ok())
+            .is_some_and(|age| age > Duration::from_secs(600));
+        if name.starts_with(&prefix) && name.ends_with(TMP_SUFFIX) && stale {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => log::info!("removed {name}, left by an interrupted write"),
+                Err(e) => log::debug!("{name}: {e}"),
+            }
+        }
+    }
+}
 
 /// What the file holds for one corpus file.
 struct Entry {
@@ -29,7 +58,7 @@ struct Entry {
 }
 
 /// The state's files as bytes, for [`save`]: per file its path (relative to `dir`), stamp,
-/// whether it was used, and its problems. `None` when a path is not UTF-8 or not in `dir`.
+/// whether it was used, and its problems. `None` when a path is not in `dir`.
 pub(super) fn encode(state: &State, dir: &Path) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     let files = state.files.iter().map(|(p, s)| (p, s, true));
@@ -37,8 +66,8 @@ pub(super) fn encode(state: &State, dir: &Path) -> Option<Vec<u8>> {
     let all: Vec<_> = files.chain(bad).collect();
     put_u64(&mut out, all.len() as u64);
     for (path, stamp, used) in all {
-        let relative = path.strip_prefix(dir).ok()?.to_str()?;
-        put_blob(&mut out, relative.as_bytes());
+        let relative = corpus::path_bytes(path.strip_prefix(dir).ok()?)?;
+        put_blob(&mut out, relative);
         put_u64(&mut out, stamp.len);
         match stamp
             .modified
@@ -80,14 +109,17 @@ fn decode(mut bytes: &[u8], dir: &Path) -> Option<Vec<(PathBuf, Entry)>> {
     fn u64_of(bytes: &mut &[u8]) -> Option<u64> {
         Some(u64::from_le_bytes(take(bytes, 8)?.try_into().ok()?))
     }
-    fn text<'a>(bytes: &mut &'a [u8]) -> Option<&'a str> {
+    fn blob<'a>(bytes: &mut &'a [u8]) -> Option<&'a [u8]> {
         let n = usize::try_from(u64_of(bytes)?).ok()?;
-        std::str::from_utf8(take(bytes, n)?).ok()
+        take(bytes, n)
+    }
+    fn text<'a>(bytes: &mut &'a [u8]) -> Option<&'a str> {
+        std::str::from_utf8(blob(bytes)?).ok()
     }
     let n = u64_of(&mut bytes)?;
     let mut out = Vec::new();
     for _ in 0..n {
-        let path = dir.join(text(&mut bytes)?);
+        let path = dir.join(corpus::path_from_bytes(blob(&mut bytes)?.to_vec())?);
         let len = u64_of(&mut bytes)?;
         let modified = match take(&mut bytes, 1)?[0] {
             0 => None,
@@ -187,26 +219,30 @@ pub(super) fn load(dir: &Path) -> Option<(Index, State)> {
 pub(super) fn save(dir: &Path, index: &Arc<Index>, files: Option<Vec<u8>>) {
     let path = dir.join(INDEX_FILE);
     let Some(extra) = files else {
-        log::debug!(
-            "{}: not written (a file name is not UTF-8 or outside the folder)",
+        log::info!(
+            "{}: not written (a file outside the folder); the index stays in memory",
             path.display()
         );
         return;
     };
     let start = std::time::Instant::now();
-    let tmp = dir.join(format!("{INDEX_FILE}.{}.tmp", std::process::id()));
     let written = (|| {
-        let file = std::fs::File::create(&tmp)?;
-        let mut w = BufWriter::with_capacity(1 << 20, file);
+        // A random name: two processes (or two containers, both pid 1) never share one. It is
+        // removed if anything fails.
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!("{INDEX_FILE}."))
+            .suffix(TMP_SUFFIX)
+            .tempfile_in(dir)?;
+        let mut w = BufWriter::with_capacity(1 << 20, tmp);
         index.write_to(dir, &extra, &mut w)?;
-        w.into_inner()
+        let tmp = w
+            .into_inner()
             .map_err(std::io::IntoInnerError::into_error)?;
-        std::fs::rename(&tmp, &path)
+        tmp.persist(&path).map(drop).map_err(|e| e.error)
     })();
     match written {
         Ok(()) => log::debug!("{}: written in {:?}", path.display(), start.elapsed()),
         Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
             log::info!(
                 "{}: not written ({e}); the index stays in memory and is built again at the next start",
                 path.display()

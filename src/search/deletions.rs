@@ -160,13 +160,13 @@ impl Deletions {
     }
 
     /// The neighbourhoods [`Deletions::parts`] gave, if the parts fit together and every slot
-    /// is below `slot_count` (the vocabulary's [`StrMap::slot_count`]).
+    /// holds a word of `vocabulary`.
     #[must_use]
     pub fn from_parts(
         buckets: Vec<u32>,
         low: Vec<u16>,
         slots: Vec<u32>,
-        slot_count: usize,
+        vocabulary: &StrMap,
     ) -> Option<Deletions> {
         let fits = if buckets.is_empty() {
             low.is_empty() && slots.is_empty()
@@ -176,7 +176,7 @@ impl Deletions {
                 && buckets.windows(2).all(|w| w[0] <= w[1])
                 && buckets.last().is_some_and(|&e| e as usize == low.len())
                 && low.len() == slots.len()
-                && slots.iter().all(|&s| (s as usize) < slot_count)
+                && slots.iter().all(|&s| vocabulary.is_occupied(s))
         };
         fits.then_some(Deletions {
             buckets,

@@ -280,6 +280,14 @@ impl StrMap {
         })
     }
 
+    /// Whether a slot holds a key.
+    #[must_use]
+    pub fn is_occupied(&self, slot: u32) -> bool {
+        self.slots
+            .get(slot as usize)
+            .is_some_and(|s| s.len != EMPTY)
+    }
+
     /// The arena of long keys, for storing the map.
     #[must_use]
     pub fn arena(&self) -> &[u8] {
@@ -312,7 +320,10 @@ impl StrMap {
                 key: [0; INLINE + 1],
             };
             slot.key.copy_from_slice(&r[9..]);
-            if slot.len != EMPTY {
+            if slot.len == EMPTY {
+                // Whatever else it holds, a free slot is free.
+                slot = FREE;
+            } else {
                 if usize::from(slot.len) > INLINE + 1 || slot.value >= values {
                     return None;
                 }

@@ -438,16 +438,10 @@ fn add_turns_a_text_file_into_an_article_and_refuses_duplicates() {
         "{}",
         stderr(&o)
     );
-    // (Beside the index file, hidden.)
+    // (Beside the index file.)
     let articles = fs::read_dir(dir.join("corpus"))
         .unwrap()
-        .filter(|e| {
-            !e.as_ref()
-                .unwrap()
-                .file_name()
-                .to_string_lossy()
-                .starts_with('.')
-        })
+        .filter(|e| e.as_ref().unwrap().file_name() != quotebot::live::INDEX_FILE)
         .count();
     assert_eq!(articles, 2);
     // A bad date is refused before anything is read.

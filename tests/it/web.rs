@@ -43,13 +43,13 @@ impl Setup {
         self.dir.path().join("corpus")
     }
 
-    /// Every file under the corpus, hidden ones too.
-    /// The corpus folder's files, the hidden ones (the index file) left out.
+    /// Every file in the corpus folder, hidden ones too (the index file and its temporary
+    /// files left out).
     fn files(&self) -> Vec<String> {
         let mut out: Vec<String> = fs::read_dir(self.corpus())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| !n.starts_with('.'))
+            .filter(|n| !n.starts_with(quotebot::live::INDEX_FILE))
             .collect();
         out.sort();
         out

@@ -158,7 +158,7 @@ async fn admins_add_links_and_saved_pages_and_strangers_links_are_questions() {
     let mut files: Vec<String> = std::fs::read_dir(dir.join("corpus"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.starts_with('.'))
+        .filter(|n| !n.starts_with(quotebot::live::INDEX_FILE))
         .collect();
     files.sort();
     assert_eq!(

@@ -172,6 +172,23 @@ impl Index {
         self.terms[term as usize].df
     }
 
+    /// How many terms.
+    #[must_use]
+    pub fn term_count(&self) -> usize {
+        self.terms.len()
+    }
+
+    /// How many terms no article has any more, in its text or its title: words of removed
+    /// articles, which [`Index::rebuild`] keeps (a full build drops them).
+    #[must_use]
+    pub fn unused_terms(&self) -> usize {
+        (0..self.terms.len())
+            .filter(|&t| {
+                self.terms[t].df == 0 && self.title_offsets[t] == self.title_offsets[t + 1]
+            })
+            .count()
+    }
+
     /// Bytes of memory the postings take (for reports).
     #[must_use]
     pub fn postings_bytes(&self) -> usize {

@@ -24,11 +24,11 @@
 //! length) is derived again rather than stored.
 
 use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use super::{Index, SentenceId, TermInfo, average_len, invert};
-use crate::corpus::{Article, Span};
+use crate::corpus::{self, Article, Span};
 use crate::date::Date;
 use crate::search::deletions::Deletions;
 use crate::search::strmap::{IdTable, StrMap};
@@ -77,9 +77,11 @@ fn check(ok: bool, what: &'static str) -> Result<()> {
     }
 }
 
-/// A hash of how this build turns a fixed text into sentences and terms: a file written by a
-/// quotebot that splits, normalizes or stems differently has another one, and is built again
-/// rather than answering with terms the questions can no longer be analysed into.
+/// A hash of quotebot's version and of how this build turns a fixed text into sentences and
+/// terms: a file written by another version, or by a build of this one that splits,
+/// normalizes or stems this text differently, has another one, and is built again rather than
+/// answering with terms the questions can no longer be analysed into. (A change of analysis
+/// within one version that this text does not exercise is not noticed: raise [`FORMAT`].)
 #[must_use]
 pub fn analysis_probe() -> u64 {
     static PROBE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
@@ -98,6 +100,9 @@ fn probe() -> u64 {
     };
     let index = Index::build(vec![article]);
     let mut h = rustc_hash::FxHasher::default();
+    // A release may change analysis in ways this text does not show (a stop word, a stemming
+    // rule): another version's file is built again in any case.
+    h.write(env!("CARGO_PKG_VERSION").as_bytes());
     for s in &index.articles[0].sentences {
         h.write_u32(s.start);
         h.write_u32(s.end);
@@ -278,32 +283,6 @@ impl<R: Read> In<R> {
     }
 }
 
-fn path_bytes(path: &Path) -> Option<&[u8]> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        Some(path.as_os_str().as_bytes())
-    }
-    #[cfg(not(unix))]
-    {
-        path.to_str().map(str::as_bytes)
-    }
-}
-
-fn path_of(bytes: Vec<u8>) -> Result<PathBuf> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStringExt;
-        Ok(PathBuf::from(std::ffi::OsString::from_vec(bytes)))
-    }
-    #[cfg(not(unix))]
-    {
-        String::from_utf8(bytes)
-            .map(PathBuf::from)
-            .map_err(|_| Damage::Inconsistent("path"))
-    }
-}
-
 impl Index {
     /// Writes the index to `w`, with the article paths relative to `dir` and `extra` (the
     /// caller's own bytes, given back by [`Index::read_from`]). An article outside `dir`
@@ -324,7 +303,7 @@ impl Index {
                 .path
                 .strip_prefix(dir)
                 .ok()
-                .and_then(path_bytes)
+                .and_then(corpus::path_bytes)
                 .ok_or_else(|| {
                     io::Error::new(
                         io::ErrorKind::InvalidInput,
@@ -436,13 +415,16 @@ impl Index {
 }
 
 fn read_body<R: Read>(dir: &Path, r: &mut In<R>) -> Result<(Index, Vec<u8>)> {
-    let n_articles = r.count(1)?;
+    // The smallest article written takes 35 bytes: a count the rest of the file cannot hold
+    // is refused before anything is reserved for it.
+    let n_articles = r.count(35)?;
     check(n_articles < u32::MAX as usize, "too many articles")?;
     let mut articles = Vec::with_capacity(n_articles);
     let mut first_sentence: Vec<SentenceId> = Vec::with_capacity(n_articles + 1);
     let mut sentences: u64 = 0;
     for _ in 0..n_articles {
-        let path = dir.join(path_of(r.blob()?)?);
+        let path =
+            dir.join(corpus::path_from_bytes(r.blob()?).ok_or(Damage::Inconsistent("path"))?);
         let title = r.string()?;
         let date = match r.u8()? {
             0 => None,
@@ -488,6 +470,13 @@ fn read_body<R: Read>(dir: &Path, r: &mut In<R>) -> Result<(Index, Vec<u8>)> {
         }));
     }
     first_sentence.push(sentences as SentenceId);
+    // Rebuilding and the sentence ids rely on the tie order, each path once.
+    check(
+        articles
+            .windows(2)
+            .all(|w| super::build::tie_order(&w[0], &w[1]) == std::cmp::Ordering::Less),
+        "article order",
+    )?;
     let n_sentences = sentences as usize;
     let mut sentence_article = Vec::with_capacity(n_sentences);
     for (a, w) in first_sentence.windows(2).enumerate() {
@@ -517,17 +506,18 @@ fn read_body<R: Read>(dir: &Path, r: &mut In<R>) -> Result<(Index, Vec<u8>)> {
     let keys = String::from_utf8(r.blob()?).map_err(|_| Damage::Inconsistent("stems"))?;
     let stem_ids = IdTable::from_keys(keys, r.u32s()?).ok_or(Damage::Inconsistent("stem table"))?;
     check(stem_ids.len() == n_terms, "stem count")?;
-    let surfaces = surface_fst(r.blob()?, n_terms as u64)?;
+    let fst_bytes = r.blob()?;
     let raw = r.blob()?;
     let arena = r.blob()?;
     let surface_ids = StrMap::from_raw(&raw, arena, n_terms as u32)
         .ok_or(Damage::Inconsistent("surface word map"))?;
     drop(raw);
+    let surfaces = surface_fst(fst_bytes, &surface_ids)?;
     let deletions = Deletions::from_parts(
         r.u32s()?,
         r.array(u16::from_le_bytes)?,
         r.u32s()?,
-        surface_ids.slot_count(),
+        &surface_ids,
     )
     .ok_or(Damage::Inconsistent("deletion neighbourhoods"))?;
     let mut titles = Vec::with_capacity(n_articles);
@@ -536,7 +526,9 @@ fn read_body<R: Read>(dir: &Path, r: &mut In<R>) -> Result<(Index, Vec<u8>)> {
         check(t.iter().all(|&t| (t as usize) < n_terms), "title term")?;
         titles.push(t);
     }
-    let generation = r.u64()?;
+    // Made again rather than trusted: sentence ids are only meaningful with the right one.
+    let _written = r.u64()?;
+    let generation = super::fingerprint(&articles);
     let extra = r.blob()?;
     let (title_offsets, title_articles) = invert(&titles, n_terms);
     let avg_sentence_len = average_len(&sentence_len);
@@ -563,26 +555,34 @@ fn read_body<R: Read>(dir: &Path, r: &mut In<R>) -> Result<(Index, Vec<u8>)> {
     ))
 }
 
-/// The FST of the surface words, if its own checksum holds and every word in it leads to a
-/// term. The `fst` crate panics on some damaged FSTs instead of failing, so walking it runs
-/// where a panic is caught (after the checksum, only a file made by hand gets there).
-fn surface_fst(bytes: Vec<u8>, n_terms: u64) -> Result<fst::Map<Vec<u8>>> {
-    let bad = Damage::Inconsistent("surface words FST");
-    let surfaces = fst::Map::new(bytes).map_err(|_| Damage::Inconsistent("surface words FST"))?;
-    surfaces.as_fst().verify().map_err(|_| Damage::Checksum)?;
+/// The FST of the surface words, if its own checksum holds and it holds exactly the words of
+/// `surface_ids`, each with its term. The `fst` crate panics on some damaged FSTs instead of
+/// failing, so walking it runs where a panic is caught (this needs `panic = "unwind"`, the
+/// default); after both checksums only a file made by hand gets there, and the walk stops at
+/// the first word too many, so a small FST that spells billions of words cannot hold it up.
+fn surface_fst(bytes: Vec<u8>, surface_ids: &StrMap) -> Result<fst::Map<Vec<u8>>> {
+    const BAD: Damage = Damage::Inconsistent("surface words FST");
+    let surfaces = fst::Map::new(bytes).map_err(|_| BAD)?;
+    surfaces.as_fst().verify().map_err(|_| BAD)?;
     let walk = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         use fst::Streamer;
         let mut all = surfaces.stream();
-        while let Some((_, term)) = all.next() {
-            if term >= n_terms {
+        let mut n = 0;
+        while let Some((word, term)) = all.next() {
+            n += 1;
+            let same = std::str::from_utf8(word)
+                .ok()
+                .and_then(|w| surface_ids.get(w))
+                .is_some_and(|t| u64::from(t) == term);
+            if n > surface_ids.len() || !same {
                 return false;
             }
         }
-        true
+        n == surface_ids.len()
     }));
     match walk {
         Ok(true) => Ok(surfaces),
-        _ => Err(bad),
+        _ => Err(BAD),
     }
 }
 
@@ -644,6 +644,7 @@ mod tests {
     use super::super::tests::{article, assert_same};
     use super::*;
     use crate::search::Model;
+    use std::path::PathBuf;
 
     fn sample() -> Index {
         let mut a = article(
@@ -803,11 +804,38 @@ mod tests {
                         for sid in 0..index.sentence_count() as SentenceId {
                             let _ = index.sentence_text(sid);
                         }
+                        // What a start does next when files changed.
+                        let gone: std::collections::HashSet<PathBuf> = index
+                            .articles
+                            .iter()
+                            .take(1)
+                            .map(|a| a.path.clone())
+                            .collect();
+                        let added = vec![article("dir/new.txt", "date 2024-02-02 Wheat news.")];
+                        let _ = answers(&index.rebuild(&gone, added));
                     }
                 }
             }
         }
         assert!(refused > 0);
+    }
+
+    /// Rebuilding and the sentence ids need the articles in the tie order, each once: a file
+    /// (made by hand, its checksum right) with two swapped or one twice is refused.
+    #[test]
+    fn articles_out_of_order_or_twice_are_refused() {
+        let mut swapped = sample();
+        swapped.articles.swap(0, 1);
+        assert!(matches!(
+            read(&bytes_of(&swapped)),
+            Err(Damage::Inconsistent("article order"))
+        ));
+        let mut twice = sample();
+        twice.articles[2] = Arc::clone(&twice.articles[1]);
+        assert!(matches!(
+            read(&bytes_of(&twice)),
+            Err(Damage::Inconsistent("article order"))
+        ));
     }
 
     #[test]
