@@ -178,7 +178,13 @@ impl Library {
             .into_iter()
             .filter_map(|(p, s)| Some((p, s?)))
             .collect();
-        let stamp_of = |p: &Path| stamps.get(p).copied().or_else(|| stamp(p));
+        // A file the scan missed (made during the load) gets a stamp no file has, so that the
+        // next reload or start reads it again (or drops it, if it is gone).
+        let never = Stamp {
+            len: u64::MAX,
+            modified: None,
+        };
+        let stamp_of = |p: &Path| Some(stamps.get(p).copied().unwrap_or(never));
         let corpus = corpus::load_with_progress(dir, progress)?;
         progress(corpus::Progress::Indexing);
         let mut state = State::default();
@@ -258,7 +264,16 @@ impl Library {
                         .unwrap_or_else(PoisonError::into_inner)
                         .take();
                     if let Some(Snapshot { index, files }) = next {
-                        stored::save(&dir, &index, files);
+                        // A bug while writing must not stop every later write.
+                        let saved = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            stored::save(&dir, &index, files);
+                        }));
+                        if let Err(panic) = saved {
+                            log::error!(
+                                "{INDEX_FILE}: not written because of a bug ({})",
+                                crate::error::panic_message(&*panic)
+                            );
+                        }
                         continue;
                     }
                     writer.running.store(false, Ordering::Release);
@@ -285,11 +300,18 @@ impl Library {
     /// whether it is.
     pub fn finish_writing(&self, limit: std::time::Duration) -> bool {
         let start = Instant::now();
-        while self
-            .writer
-            .running
-            .load(std::sync::atomic::Ordering::Acquire)
-        {
+        let busy = || {
+            self.writer
+                .running
+                .load(std::sync::atomic::Ordering::Acquire)
+                || self
+                    .writer
+                    .pending
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .is_some()
+        };
+        while busy() {
             if start.elapsed() > limit {
                 return false;
             }

@@ -188,12 +188,14 @@ pub(super) fn load(dir: &Path) -> Option<(Index, State)> {
             state.bad.insert(path, e.stamp);
         }
     }
-    // Every article of the index must be one of the files it records, or a reload could
-    // never replace or remove it.
-    if index
-        .articles()
-        .iter()
-        .any(|a| !state.files.contains_key(&a.path))
+    // Every article of the index must be one of the files it records, and the other way
+    // round (paths are distinct: the reader checked the order), or a file could be neither
+    // read again nor removed.
+    if state.files.len() != index.articles().len()
+        || index
+            .articles()
+            .iter()
+            .any(|a| !state.files.contains_key(&a.path))
     {
         log::warn!(
             "{}: its articles and its file list differ; building the index again",
@@ -229,10 +231,14 @@ pub(super) fn save(dir: &Path, index: &Arc<Index>, files: Option<Vec<u8>>) {
     let written = (|| {
         // A random name: two processes (or two containers, both pid 1) never share one. It is
         // removed if anything fails.
-        let tmp = tempfile::Builder::new()
-            .prefix(&format!("{INDEX_FILE}."))
-            .suffix(TMP_SUFFIX)
-            .tempfile_in(dir)?;
+        let prefix = format!("{INDEX_FILE}.");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(TMP_SUFFIX);
+        // Readable as a file made the usual way (the umask applies): another user's
+        // `quotebot ask` over the same folder can read what the bot wrote.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let tmp = builder.tempfile_in(dir)?;
         let mut w = BufWriter::with_capacity(1 << 20, tmp);
         index.write_to(dir, &extra, &mut w)?;
         let tmp = w

@@ -73,6 +73,13 @@ fn the_second_start_reads_the_index_file_and_answers_the_same() {
     let first: Vec<Output> = questions.iter().map(|q| ask(&dir, q)).collect();
     assert!(!stderr(&first[0]).contains(READ), "{}", stderr(&first[0]));
     assert!(dir.join(INDEX_FILE).is_file());
+    // Made as any file is (the umask applies), readable by whoever may read the articles.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir.join(INDEX_FILE)), mode(&dir.join("undated.txt")));
+    }
     for (q, before) in questions.iter().zip(&first) {
         let again = ask(&dir, q);
         assert!(stderr(&again).contains(READ), "{}", stderr(&again));
