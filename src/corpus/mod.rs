@@ -398,10 +398,16 @@ pub enum Progress {
 pub fn load_with_progress(dir: &Path, progress: &(dyn Fn(Progress) + Sync)) -> Result<Corpus> {
     let start = std::time::Instant::now();
     let files = list_files(dir)?;
-    let listed = start.elapsed();
+    log::debug!("listed {} files in {:?}", files.len(), start.elapsed());
+    Ok(load_files(&files, progress))
+}
+
+/// Reads the files [`list_files`] gave, on all cores, telling `progress` after each.
+pub fn load_files(files: &[PathBuf], progress: &(dyn Fn(Progress) + Sync)) -> Corpus {
+    let start = std::time::Instant::now();
     let done = AtomicUsize::new(0);
     let total = files.len();
-    let results = parallel_map(&files, |p| {
+    let results = parallel_map(files, |p| {
         let result = load_file(p);
         progress(Progress::Reading {
             done: done.fetch_add(1, Ordering::Relaxed) + 1,
@@ -410,9 +416,9 @@ pub fn load_with_progress(dir: &Path, progress: &(dyn Fn(Progress) + Sync)) -> R
         result
     });
     log::debug!(
-        "read {} files: listed in {listed:?}, read and split in {:?}",
+        "read and split {} files in {:?}",
         files.len(),
-        start.elapsed() - listed
+        start.elapsed()
     );
     let mut corpus = Corpus::default();
     for result in results {
@@ -424,7 +430,7 @@ pub fn load_with_progress(dir: &Path, progress: &(dyn Fn(Progress) + Sync)) -> R
             Err(e) => corpus.problems.push(Problem::Skipped(e)),
         }
     }
-    Ok(corpus)
+    corpus
 }
 
 /// Maps `f` over `items` on all cores, keeping the order. The calling thread works too: it

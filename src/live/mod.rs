@@ -173,31 +173,29 @@ impl Library {
             return Ok((library, problems));
         }
         // Stamped before they are read: a file changed while the corpus loads then differs
-        // from its stamp, and the next reload (or start) reads it again.
-        let stamps: FxHashMap<PathBuf, Stamp> = scan(dir)?
-            .into_iter()
-            .filter_map(|(p, s)| Some((p, s?)))
-            .collect();
-        // A file the scan missed (made during the load) gets a stamp no file has, so that the
-        // next reload or start reads it again (or drops it, if it is gone).
+        // from its stamp, and the next reload (or start) reads it again. One gone between the
+        // listing and its stamp gets a stamp no file has, so that it is read again (or
+        // dropped) too.
+        let scanned = scan(dir)?;
         let never = Stamp {
             len: u64::MAX,
             modified: None,
         };
-        let stamp_of = |p: &Path| Some(stamps.get(p).copied().unwrap_or(never));
-        let corpus = corpus::load_with_progress(dir, progress)?;
+        let files: Vec<PathBuf> = scanned.iter().map(|(p, _)| p.clone()).collect();
+        let stamps: FxHashMap<PathBuf, Stamp> = scanned
+            .into_iter()
+            .map(|(p, s)| (p, s.unwrap_or(never)))
+            .collect();
+        let corpus = corpus::load_files(&files, progress);
         progress(corpus::Progress::Indexing);
         let mut state = State::default();
+        let stamp_of = |p: &Path| stamps.get(p).copied().unwrap_or(never);
         for a in &corpus.articles {
-            if let Some(s) = stamp_of(&a.path) {
-                state.files.insert(a.path.clone(), s);
-            }
+            state.files.insert(a.path.clone(), stamp_of(&a.path));
         }
         for p in &corpus.problems {
-            if p.is_error()
-                && let Some(s) = stamp_of(p.path())
-            {
-                state.bad.insert(p.path().to_path_buf(), s);
+            if p.is_error() {
+                state.bad.insert(p.path().to_path_buf(), stamp_of(p.path()));
             }
             state
                 .problems

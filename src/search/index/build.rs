@@ -290,13 +290,8 @@ impl Index {
     pub fn build_shared(mut articles: Vec<Arc<Article>>) -> Index {
         let start = std::time::Instant::now();
         articles.sort_by(|a, b| tie_order(a, b));
-        let mut first_sentence = Vec::with_capacity(articles.len() + 1);
-        let mut sentence_article = Vec::new();
-        for (a, article) in articles.iter().enumerate() {
-            first_sentence.push(sentence_article.len() as SentenceId);
-            sentence_article.extend(std::iter::repeat_n(a as u32, article.sentences.len()));
-        }
-        first_sentence.push(sentence_article.len() as SentenceId);
+        let (first_sentence, sentence_article) =
+            sentence_ranges(articles.iter().map(|a| a.sentences.len()));
 
         let chunks = balanced_chunks(&articles, corpus::worker_threads());
         let parts: Vec<Part> = corpus::parallel_map(&chunks, |&(from, to)| {

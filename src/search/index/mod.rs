@@ -196,6 +196,19 @@ impl Index {
     }
 }
 
+/// Where each article's sentences start (plus the total at the end), and each sentence's
+/// article, for articles of `counts` sentences in order.
+fn sentence_ranges(counts: impl Iterator<Item = usize>) -> (Vec<SentenceId>, Vec<u32>) {
+    let mut first_sentence = Vec::new();
+    let mut sentence_article = Vec::new();
+    for (a, n) in counts.enumerate() {
+        first_sentence.push(sentence_article.len() as SentenceId);
+        sentence_article.extend(std::iter::repeat_n(a as u32, n));
+    }
+    first_sentence.push(sentence_article.len() as SentenceId);
+    (first_sentence, sentence_article)
+}
+
 /// The mean sentence length in words, at least 1 (BM25's length normalization divides by it).
 fn average_len(sentence_len: &[u16]) -> f32 {
     let total: u64 = sentence_len.iter().map(|&l| u64::from(l)).sum();

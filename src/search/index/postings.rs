@@ -27,6 +27,43 @@ pub(super) fn read_varint(bytes: &[u8], pos: &mut usize) -> u32 {
     }
 }
 
+/// Whether `bytes` decode as one term's postings: varints of at most five bytes ending within
+/// them, sentence ids increasing and below `sentences` — so that walking them ([`Postings`],
+/// which trusts its bytes) can neither read past their end nor index past the per-sentence
+/// arrays. For postings read from a file.
+pub(super) fn well_formed(bytes: &[u8], sentences: u64) -> bool {
+    let mut pos = 0;
+    let mut last: Option<u64> = None;
+    while pos < bytes.len() {
+        let Some(v) = checked_varint(bytes, &mut pos) else {
+            return false;
+        };
+        if v & 1 == 1 && checked_varint(bytes, &mut pos).is_none() {
+            return false;
+        }
+        let sid = last.unwrap_or(0) + u64::from(v >> 1);
+        if (last.is_some() && v >> 1 == 0) || sid >= sentences {
+            return false;
+        }
+        last = Some(sid);
+    }
+    true
+}
+
+/// [`read_varint`] that fails instead of panicking: at most five bytes, within `bytes`.
+fn checked_varint(bytes: &[u8], pos: &mut usize) -> Option<u32> {
+    let mut v = 0u64;
+    for shift in (0..35).step_by(7) {
+        let b = *bytes.get(*pos)?;
+        *pos += 1;
+        v |= u64::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            return u32::try_from(v).ok();
+        }
+    }
+    None
+}
+
 /// The sentences of one term: `(sentence, occurrences)` in increasing sentence order.
 pub struct Postings<'a> {
     bytes: &'a [u8],

@@ -29,13 +29,8 @@ impl Index {
             .collect();
         list.extend(added.into_iter().map(|a| (Arc::new(a), None)));
         list.sort_by(|a, b| tie_order(&a.0, &b.0));
-        let mut first_sentence = Vec::with_capacity(list.len() + 1);
-        let mut sentence_article = Vec::new();
-        for (a, (article, _)) in list.iter().enumerate() {
-            first_sentence.push(sentence_article.len() as SentenceId);
-            sentence_article.extend(std::iter::repeat_n(a as u32, article.sentences.len()));
-        }
-        first_sentence.push(sentence_article.len() as SentenceId);
+        let (first_sentence, sentence_article) =
+            sentence_ranges(list.iter().map(|(a, _)| a.sentences.len()));
 
         // Where each old sentence goes (`u32::MAX`: gone).
         let mut old_to_new = vec![u32::MAX; self.sentence_count()];

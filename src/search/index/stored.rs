@@ -27,7 +27,7 @@ use std::io::{self, Read, Write};
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{Index, SentenceId, TermInfo, average_len, invert};
+use super::{Index, TermInfo, average_len, invert, sentence_ranges};
 use crate::corpus::{self, Article, Span};
 use crate::date::Date;
 use crate::search::deletions::Deletions;
@@ -420,7 +420,6 @@ fn read_body<R: Read>(dir: &Path, r: &mut In<R>) -> Result<(Index, Vec<u8>)> {
     let n_articles = r.count(35)?;
     check(n_articles < u32::MAX as usize, "too many articles")?;
     let mut articles = Vec::with_capacity(n_articles);
-    let mut first_sentence: Vec<SentenceId> = Vec::with_capacity(n_articles + 1);
     let mut sentences: u64 = 0;
     for _ in 0..n_articles {
         let path =
@@ -456,7 +455,6 @@ fn read_body<R: Read>(dir: &Path, r: &mut In<R>) -> Result<(Index, Vec<u8>)> {
             }),
             "sentence span",
         )?;
-        first_sentence.push(sentences as SentenceId);
         sentences += spans.len() as u64;
         check(sentences < u64::from(u32::MAX), "too many sentences")?;
         articles.push(Arc::new(Article {
@@ -469,7 +467,6 @@ fn read_body<R: Read>(dir: &Path, r: &mut In<R>) -> Result<(Index, Vec<u8>)> {
             sentences: spans,
         }));
     }
-    first_sentence.push(sentences as SentenceId);
     // Rebuilding and the sentence ids rely on the tie order, each path once.
     check(
         articles
@@ -478,10 +475,8 @@ fn read_body<R: Read>(dir: &Path, r: &mut In<R>) -> Result<(Index, Vec<u8>)> {
         "article order",
     )?;
     let n_sentences = sentences as usize;
-    let mut sentence_article = Vec::with_capacity(n_sentences);
-    for (a, w) in first_sentence.windows(2).enumerate() {
-        sentence_article.extend(std::iter::repeat_n(a as u32, (w[1] - w[0]) as usize));
-    }
+    let (first_sentence, sentence_article) =
+        sentence_ranges(articles.iter().map(|a| a.sentences.len()));
 
     let sentence_len: Vec<u16> = r.array(u16::from_le_bytes)?;
     check(sentence_len.len() == n_sentences, "sentence lengths")?;
@@ -586,12 +581,10 @@ fn surface_fst(bytes: Vec<u8>, surface_ids: &StrMap) -> Result<fst::Map<Vec<u8>>
     }
 }
 
-/// Checks that every term's postings decode within their bytes to increasing sentence ids
-/// below `sentences`, so that walking them can neither read past their end nor index past
-/// the per-sentence arrays.
+/// Checks that every term's postings are well formed ([`super::postings::well_formed`]), on
+/// all cores when there is enough to share.
 fn check_postings(postings: &[u8], offsets: &[usize], sentences: u64) -> Result<()> {
     let terms: Vec<usize> = (0..offsets.len() - 1).collect();
-    // On all cores when there is enough to share.
     let threads = if postings.len() < 1 << 20 {
         1
     } else {
@@ -601,46 +594,15 @@ fn check_postings(postings: &[u8], offsets: &[usize], sentences: u64) -> Result<
     let chunks: Vec<&[usize]> = terms.chunks(chunk).collect();
     let ok = crate::corpus::parallel_map(&chunks, |terms| {
         terms.iter().all(|&t| {
-            let bytes = &postings[offsets[t]..offsets[t + 1]];
-            let mut pos = 0;
-            let mut next: u64 = 0;
-            let mut first = true;
-            while pos < bytes.len() {
-                let Some(v) = varint(bytes, &mut pos) else {
-                    return false;
-                };
-                if v & 1 == 1 && varint(bytes, &mut pos).is_none() {
-                    return false;
-                }
-                let sid = if first { 0 } else { next } + u64::from(v >> 1);
-                if (!first && v >> 1 == 0) || sid >= sentences {
-                    return false;
-                }
-                first = false;
-                next = sid;
-            }
-            true
+            super::postings::well_formed(&postings[offsets[t]..offsets[t + 1]], sentences)
         })
     });
     check(ok.into_iter().all(|ok| ok), "postings")
 }
 
-/// A varint of at most five bytes within `bytes`.
-fn varint(bytes: &[u8], pos: &mut usize) -> Option<u32> {
-    let mut v = 0u64;
-    for shift in (0..35).step_by(7) {
-        let b = *bytes.get(*pos)?;
-        *pos += 1;
-        v |= u64::from(b & 0x7f) << shift;
-        if b < 0x80 {
-            return u32::try_from(v).ok();
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::SentenceId;
     use super::super::tests::{article, assert_same};
     use super::*;
     use crate::search::Model;
