@@ -191,6 +191,9 @@ struct In<R: Read> {
     r: R,
     crc: crc32fast::Hasher,
     left: u64,
+    /// Where [`In::array`] decodes: one buffer for the whole file, because a fresh (zeroed)
+    /// one for each article's spans cost a third of a start.
+    scratch: Vec<u8>,
 }
 
 impl<R: Read> In<R> {
@@ -262,7 +265,8 @@ impl<R: Read> In<R> {
     fn array<const N: usize, T>(&mut self, from: impl Fn([u8; N]) -> T) -> Result<Vec<T>> {
         let n = self.count(N as u64)?;
         let mut out = Vec::with_capacity(n);
-        let mut buf = vec![0u8; (64 * 1024 / N) * N];
+        let mut buf = std::mem::take(&mut self.scratch);
+        buf.resize((64 * 1024 / N) * N, 0);
         let mut left = n;
         while left > 0 {
             let take = left.min(buf.len() / N);
@@ -275,6 +279,7 @@ impl<R: Read> In<R> {
             );
             left -= take;
         }
+        self.scratch = buf;
         Ok(out)
     }
 
@@ -391,6 +396,7 @@ impl Index {
             r,
             crc: crc32fast::Hasher::new(),
             left: body,
+            scratch: Vec::new(),
         };
         let (index, extra) = read_body(dir, &mut input)?;
         if input.left != 0 {
