@@ -160,6 +160,9 @@ impl Engine {
         let best = hits.first().map_or(0.0, |h| h.score);
         let list = hits
             .iter()
+            // Only a text that could not be read from the index file is empty (see
+            // `corpus::text::Text::as_str`): it is never quoted.
+            .filter(|h| !index.sentence_text(h.sentence).is_empty())
             .map(|h| Candidate {
                 hit: *h,
                 features: rerank::features(&index, &info, &words, h, best).to_array(),

@@ -50,7 +50,7 @@ pub fn article(path: &Path, bytes: &[u8]) -> crate::Result<(Article, Vec<corpus:
             source: extracted.canonical,
             lang: extracted.lang,
             path: path.to_path_buf(),
-            text: extracted.text,
+            text: extracted.text.into(),
             sentences,
         },
         warnings,

@@ -102,7 +102,7 @@ pub fn add_file(
             corpus::header::parse(file, text).map_err(|e| Refusal::Invalid(e.to_string()))?;
         text[head.body_start..].to_string()
     } else {
-        as_is.text.clone()
+        as_is.text.as_str().to_owned()
     };
     let mut article = format!("title: {title}\ndate: {date}\n");
     if let Some(s) = &source {
@@ -116,7 +116,11 @@ pub fn add_file(
     let (checked, _) = Article::parse(&dir.join(&name), article.as_bytes())
         .map_err(|e| Refusal::Invalid(e.to_string()))?;
     let existing = corpus::load(dir).map_err(|e| Refusal::Io(e.to_string()))?;
-    if let Some(same) = existing.articles.iter().find(|a| a.has_text(&checked.text)) {
+    if let Some(same) = existing
+        .articles
+        .iter()
+        .find(|a| a.has_text(checked.text.as_str()))
+    {
         return Err(Refusal::Duplicate(relative(&same.path, dir)));
     }
     let path =
@@ -207,7 +211,7 @@ pub fn add_page<'a>(
     let mut replaced = None;
     for a in existing {
         let same_source = source.is_some() && a.source == source;
-        let same_text = a.has_text(&checked.text);
+        let same_text = a.has_text(checked.text.as_str());
         if !(same_source || same_text) {
             continue;
         }

@@ -18,6 +18,7 @@
 use std::collections::HashSet;
 
 use rustc_hash::{FxHashMap, FxHashSet};
+use std::ffi::{OsStr, OsString};
 use std::hash::Hasher;
 use std::path::{Path, PathBuf};
 
@@ -41,21 +42,17 @@ struct Stamp {
 
 /// The folder's article files, each with its stamp (none for one gone meanwhile).
 fn scan(dir: &Path) -> Result<Vec<(PathBuf, Option<Stamp>)>> {
-    let files = corpus::list_files(dir)?;
-    Ok(files
-        .into_iter()
-        .map(|p| {
-            let s = stamp(&p);
-            (p, s)
+    corpus::list_files_with(dir, |path, entry| {
+        // The entry's metadata is the link's own: a linked file is stamped as its target.
+        let meta = if entry.file_type().is_ok_and(|t| t.is_symlink()) {
+            std::fs::metadata(path)
+        } else {
+            entry.metadata()
+        };
+        meta.ok().map(|meta| Stamp {
+            len: meta.len(),
+            modified: meta.modified().ok(),
         })
-        .collect())
-}
-
-fn stamp(path: &Path) -> Option<Stamp> {
-    let meta = std::fs::metadata(path).ok()?;
-    Some(Stamp {
-        len: meta.len(),
-        modified: meta.modified().ok(),
     })
 }
 
@@ -72,16 +69,19 @@ pub fn text_fingerprint(text: &str) -> u64 {
 }
 
 #[derive(Default)]
+///
+/// Files are keyed by their paths' bytes: a `PathBuf` key hashes and compares its path
+/// component by component, which at 400,000 files was most of the catching up at a start.
 struct State {
     /// The files the index holds, as they were read.
-    files: FxHashMap<PathBuf, Stamp>,
+    files: FxHashMap<OsString, Stamp>,
     /// Files that could not be used, as they were when tried (not tried again until changed).
-    bad: FxHashMap<PathBuf, Stamp>,
+    bad: FxHashMap<OsString, Stamp>,
     /// Text fingerprints of the articles, for refusing duplicates; made when first needed.
-    texts: FxHashMap<PathBuf, u64>,
+    texts: FxHashMap<OsString, u64>,
     /// What was wrong with each file when it was last read (for the index file, which tells
     /// them again at the next start).
-    problems: FxHashMap<PathBuf, Vec<String>>,
+    problems: FxHashMap<OsString, Vec<String>>,
     last_reload: Option<SystemTime>,
     reloads: u64,
 }
@@ -158,13 +158,13 @@ impl Library {
                 let mut state = library.state();
                 state.reloads = 0;
                 state.last_reload = Some(start);
-                let mut problems: Vec<(PathBuf, String)> = state
+                let mut problems: Vec<(&Path, &String)> = state
                     .problems
                     .iter()
-                    .flat_map(|(path, ps)| ps.iter().map(move |p| (path.clone(), p.clone())))
+                    .flat_map(|(path, ps)| ps.iter().map(move |p| (Path::new(path), p)))
                     .collect();
                 problems.sort();
-                problems.into_iter().map(|(_, p)| p).collect()
+                problems.into_iter().map(|(_, p)| p.clone()).collect()
             };
             if let Some(Snapshot { index, files }) = snapshot {
                 log::info!("{} was behind the folder: {report}", INDEX_FILE);
@@ -191,15 +191,19 @@ impl Library {
         let mut state = State::default();
         let stamp_of = |p: &Path| stamps.get(p).copied().unwrap_or(never);
         for a in &corpus.articles {
-            state.files.insert(a.path.clone(), stamp_of(&a.path));
+            state
+                .files
+                .insert(a.path.clone().into_os_string(), stamp_of(&a.path));
         }
         for p in &corpus.problems {
             if p.is_error() {
-                state.bad.insert(p.path().to_path_buf(), stamp_of(p.path()));
+                state
+                    .bad
+                    .insert(p.path().as_os_str().to_owned(), stamp_of(p.path()));
             }
             state
                 .problems
-                .entry(p.path().to_path_buf())
+                .entry(p.path().as_os_str().to_owned())
                 .or_default()
                 .push(p.to_string());
         }
@@ -385,12 +389,12 @@ impl Library {
         let forgotten;
         let (to_read, removed): (Vec<(PathBuf, Stamp)>, Vec<PathBuf>) = {
             let mut state = self.state();
-            let present: FxHashSet<&PathBuf> = files.iter().map(|(p, _)| p).collect();
+            let present: FxHashSet<&OsStr> = files.iter().map(|(p, _)| p.as_os_str()).collect();
             let mut to_read = Vec::new();
             for (path, now) in &files {
                 let Some(now) = *now else { continue };
-                let known = state.files.get(path).copied();
-                let bad = state.bad.get(path).copied();
+                let known = state.files.get(path.as_os_str()).copied();
+                let bad = state.bad.get(path.as_os_str()).copied();
                 if known != Some(now) && bad != Some(now) {
                     to_read.push((path.clone(), now));
                 }
@@ -398,13 +402,15 @@ impl Library {
             let removed = state
                 .files
                 .keys()
-                .filter(|p| !present.contains(p))
-                .cloned()
+                .filter(|p| !present.contains(p.as_os_str()))
+                .map(PathBuf::from)
                 .collect();
             // A broken file deleted is forgotten, its problems with it.
             let bad = state.bad.len();
-            state.bad.retain(|p, _| present.contains(p));
-            state.problems.retain(|p, _| present.contains(p));
+            state.bad.retain(|p, _| present.contains(p.as_os_str()));
+            state
+                .problems
+                .retain(|p, _| present.contains(p.as_os_str()));
             forgotten = bad - state.bad.len();
             (to_read, removed)
         };
@@ -416,16 +422,18 @@ impl Library {
         {
             let mut state = self.state();
             for ((path, now), result) in to_read.into_iter().zip(read) {
-                let was_known = state.files.contains_key(&path);
+                let was_known = state.files.contains_key(path.as_os_str());
                 match result {
                     Ok((article, warnings)) => {
                         let warnings: Vec<String> =
                             warnings.iter().map(ToString::to_string).collect();
                         report.problems.extend(warnings.iter().cloned());
                         if warnings.is_empty() {
-                            state.problems.remove(&path);
+                            state.problems.remove(path.as_os_str());
                         } else {
-                            state.problems.insert(path.clone(), warnings);
+                            state
+                                .problems
+                                .insert(path.clone().into_os_string(), warnings);
                         }
                         if was_known {
                             report.changed += 1;
@@ -433,10 +441,10 @@ impl Library {
                         } else {
                             report.added += 1;
                         }
-                        state.bad.remove(&path);
-                        state.files.insert(path.clone(), now);
+                        state.bad.remove(path.as_os_str());
+                        state.files.insert(path.clone().into_os_string(), now);
                         // Its fingerprint is made again when next needed.
-                        state.texts.remove(&path);
+                        state.texts.remove(path.as_os_str());
                         added_articles.push(article);
                     }
                     Err(e) => {
@@ -449,12 +457,13 @@ impl Library {
                         report.problems.push(format!("{problem}{note}"));
                         state
                             .problems
-                            .insert(path.clone(), vec![problem.to_string()]);
-                        state.bad.insert(path, now);
+                            .insert(path.clone().into_os_string(), vec![problem.to_string()]);
+                        state.bad.insert(path.into_os_string(), now);
                     }
                 }
             }
             for p in &removed {
+                let p = p.as_os_str();
                 state.files.remove(p);
                 state.texts.remove(p);
                 state.bad.remove(p);
@@ -519,8 +528,8 @@ impl Library {
             .find(|a| {
                 let f = *state
                     .texts
-                    .entry(a.path.clone())
-                    .or_insert_with(|| text_fingerprint(&a.text));
+                    .entry(a.path.clone().into_os_string())
+                    .or_insert_with(|| a.text.with(text_fingerprint));
                 f == h && a.has_text(text)
             })
             .map(|a| a.path.clone())

@@ -8,7 +8,7 @@
 //! rebuilt, with a log line saying why. A folder that cannot be written (read-only) keeps the
 //! index in memory, as before there was a file.
 
-use std::io::{BufReader, BufWriter};
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -66,7 +66,7 @@ pub(super) fn encode(state: &State, dir: &Path) -> Option<Vec<u8>> {
     let all: Vec<_> = files.chain(bad).collect();
     put_u64(&mut out, all.len() as u64);
     for (path, stamp, used) in all {
-        let relative = corpus::path_bytes(path.strip_prefix(dir).ok()?)?;
+        let relative = corpus::path_bytes(Path::new(path).strip_prefix(dir).ok()?)?;
         put_blob(&mut out, relative);
         put_u64(&mut out, stamp.len);
         match stamp
@@ -163,13 +163,12 @@ pub(super) fn load(dir: &Path) -> Option<(Index, State)> {
     };
     let start = std::time::Instant::now();
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let read = Index::read_from(dir, BufReader::with_capacity(1 << 20, file), len).and_then(
-        |(index, extra)| {
-            decode(&extra, dir)
-                .map(|entries| (index, entries))
-                .ok_or(Damage::Inconsistent("file stamps"))
-        },
-    );
+    let texts = crate::corpus::text::TextFile::new(Box::new(file), path.clone());
+    let read = Index::read_from(dir, &texts, len).and_then(|(index, extra)| {
+        decode(&extra, dir)
+            .map(|entries| (index, entries))
+            .ok_or(Damage::Inconsistent("file stamps"))
+    });
     let (index, entries) = match read {
         Ok(read) => read,
         Err(e) => {
@@ -180,12 +179,14 @@ pub(super) fn load(dir: &Path) -> Option<(Index, State)> {
     let mut state = State::default();
     for (path, e) in entries {
         if !e.problems.is_empty() {
-            state.problems.insert(path.clone(), e.problems);
+            state
+                .problems
+                .insert(path.clone().into_os_string(), e.problems);
         }
         if e.used {
-            state.files.insert(path, e.stamp);
+            state.files.insert(path.into_os_string(), e.stamp);
         } else {
-            state.bad.insert(path, e.stamp);
+            state.bad.insert(path.into_os_string(), e.stamp);
         }
     }
     // Every article of the index must be one of the files it records, and the other way
@@ -195,7 +196,7 @@ pub(super) fn load(dir: &Path) -> Option<(Index, State)> {
         || index
             .articles()
             .iter()
-            .any(|a| !state.files.contains_key(&a.path))
+            .any(|a| !state.files.contains_key(a.path.as_os_str()))
     {
         log::warn!(
             "{}: its articles and its file list differ; building the index again",

@@ -28,7 +28,7 @@ impl Library {
         if article.date.is_none() {
             return Err(Refusal::NoDate);
         }
-        if let Some(p) = self.duplicate_of(&article.text) {
+        if let Some(p) = self.duplicate_of(article.text.as_str()) {
             return Err(Refusal::Duplicate(relative(&p, &self.dir)));
         }
         std::fs::create_dir_all(&uploads).map_err(|e| Refusal::Io(e.to_string()))?;

@@ -359,7 +359,7 @@ impl Fingerprints {
                 let ptr = Arc::as_ptr(a) as usize;
                 let f = match self.0.get(&a.path) {
                     Some(&(p, f)) if p == ptr => f,
-                    _ => live::text_fingerprint(&a.text),
+                    _ => a.text.with(live::text_fingerprint),
                 };
                 now.insert(a.path.clone(), (ptr, f));
                 (article_key(dir, &a.path), f)

@@ -57,7 +57,7 @@ pub fn check_spans(text: &str, spans: &[Span]) {
 
 /// A parsed article: its spans hold (see [`check_spans`]), it has a title and a sentence.
 pub fn check_article(article: &Article) {
-    check_spans(&article.text, &article.sentences);
+    check_spans(article.text.as_str(), &article.sentences);
     assert!(
         !article.sentences.is_empty(),
         "an article without sentences"

@@ -175,73 +175,77 @@ impl Part {
         let mut terms: Vec<u32> = Vec::new();
         for (a, article) in articles.iter().enumerate() {
             let a = first_article + a as u32;
-            for span in &article.sentences {
-                let text = &article.text[span.range()];
-                words.clear();
-                tokens.clear();
-                analyze::tokenize(text, |tok| {
-                    let surface = &text[tok.start..tok.end];
-                    if !analyze::may_be_word(surface) {
-                        return;
+            // Read without being kept: a full build over an index read from its file
+            // would otherwise bring every text into memory.
+            article.text.with(|all| {
+                for span in &article.sentences {
+                    let text = all.get(span.range()).unwrap_or_default();
+                    words.clear();
+                    tokens.clear();
+                    analyze::tokenize(text, |tok| {
+                        let surface = &text[tok.start..tok.end];
+                        if !analyze::may_be_word(surface) {
+                            return;
+                        }
+                        let start = words.len();
+                        analyze::normalize_append(surface, &mut words);
+                        // A token that normalizes to nothing, or to too much, is no word (see `analyze::words`,
+                        // which this loop inlines to reuse one buffer for the whole sentence).
+                        if !analyze::is_word(&words[start..]) {
+                            words.truncate(start);
+                            return;
+                        }
+                        // Function words, four in ten of a text, are answered by a small set
+                        // that stays in the cache rather than by the vocabulary.
+                        if tok.kind == TokenKind::Word && analyze::is_stop_word(&words[start..]) {
+                            words.truncate(start);
+                        } else {
+                            tokens.push((start, words.len(), tok.kind, 0));
+                        }
+                    });
+                    let mut warm = 0u8;
+                    for t in &mut tokens {
+                        t.3 = strmap::hash(&words.as_bytes()[t.0..t.1]);
+                        warm ^= self.surface_ids.touch(t.3);
                     }
-                    let start = words.len();
-                    analyze::normalize_append(surface, &mut words);
-                    // A token that normalizes to nothing, or to too much, is no word (see `analyze::words`,
-                    // which this loop inlines to reuse one buffer for the whole sentence).
-                    if !analyze::is_word(&words[start..]) {
-                        words.truncate(start);
-                        return;
+                    std::hint::black_box(warm);
+                    terms.clear();
+                    let mut len = 0u32;
+                    for &(from, to, kind, h) in &tokens {
+                        let t = self.term(&words[from..to], h, kind);
+                        if t != STOP {
+                            terms.push(t);
+                            len += u32::from(kind != TokenKind::Joined);
+                        }
                     }
-                    // Function words, four in ten of a text, are answered by a small set
-                    // that stays in the cache rather than by the vocabulary.
-                    if tok.kind == TokenKind::Word && analyze::is_stop_word(&words[start..]) {
-                        words.truncate(start);
-                    } else {
-                        tokens.push((start, words.len(), tok.kind, 0));
+                    terms.sort_unstable();
+                    // Bring the terms' states, then the blocks their postings end in, into the
+                    // cache, all the sentence's at once.
+                    let mut warm = 0u32;
+                    for &t in &terms {
+                        warm ^= self.terms[t as usize].last_sentence;
                     }
-                });
-                let mut warm = 0u8;
-                for t in &mut tokens {
-                    t.3 = strmap::hash(&words.as_bytes()[t.0..t.1]);
-                    warm ^= self.surface_ids.touch(t.3);
+                    for &t in &terms {
+                        let tail = self.terms[t as usize].tail;
+                        if tail != 0 {
+                            warm ^= u32::from(self.arena.block(tail)[0]);
+                        }
+                    }
+                    std::hint::black_box(warm);
+                    let mut i = 0;
+                    while i < terms.len() {
+                        let t = terms[i];
+                        let mut j = i + 1;
+                        while j < terms.len() && terms[j] == t {
+                            j += 1;
+                        }
+                        self.add_posting(t, sid, (j - i) as u32, a);
+                        i = j;
+                    }
+                    self.sentence_len.push(len.min(u32::from(u16::MAX)) as u16);
+                    sid += 1;
                 }
-                std::hint::black_box(warm);
-                terms.clear();
-                let mut len = 0u32;
-                for &(from, to, kind, h) in &tokens {
-                    let t = self.term(&words[from..to], h, kind);
-                    if t != STOP {
-                        terms.push(t);
-                        len += u32::from(kind != TokenKind::Joined);
-                    }
-                }
-                terms.sort_unstable();
-                // Bring the terms' states, then the blocks their postings end in, into the
-                // cache, all the sentence's at once.
-                let mut warm = 0u32;
-                for &t in &terms {
-                    warm ^= self.terms[t as usize].last_sentence;
-                }
-                for &t in &terms {
-                    let tail = self.terms[t as usize].tail;
-                    if tail != 0 {
-                        warm ^= u32::from(self.arena.block(tail)[0]);
-                    }
-                }
-                std::hint::black_box(warm);
-                let mut i = 0;
-                while i < terms.len() {
-                    let t = terms[i];
-                    let mut j = i + 1;
-                    while j < terms.len() && terms[j] == t {
-                        j += 1;
-                    }
-                    self.add_posting(t, sid, (j - i) as u32, a);
-                    i = j;
-                }
-                self.sentence_len.push(len.min(u32::from(u16::MAX)) as u16);
-                sid += 1;
-            }
+            });
             let mut title_terms = Vec::new();
             analyze::words(&article.title, |tok, word| {
                 let h = strmap::hash(word.as_bytes());
@@ -275,7 +279,15 @@ impl Part {
 
 /// Orders articles as ties are broken: newest first (undated last), then by path.
 pub(super) fn tie_order(a: &Article, b: &Article) -> std::cmp::Ordering {
-    b.date.cmp(&a.date).then_with(|| a.path.cmp(&b.path))
+    tie_order_of((a.date, &a.path), (b.date, &b.path))
+}
+
+/// [`tie_order`] of two articles' dates and paths.
+pub(super) fn tie_order_of(
+    a: (Option<crate::date::Date>, &std::path::Path),
+    b: (Option<crate::date::Date>, &std::path::Path),
+) -> std::cmp::Ordering {
+    b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1))
 }
 
 impl Index {
