@@ -864,7 +864,10 @@ mod tests {
         let hits = index.search(&words, 5, &Model::default());
         assert!(!hits.is_empty());
         let first = index.sentence_text(hits[0].sentence).to_string();
-        assert!(first.contains("arley") || first.contains("harvest"), "{first}");
+        assert!(
+            first.contains("arley") || first.contains("harvest"),
+            "{first}"
+        );
         let read = index
             .articles
             .iter()
