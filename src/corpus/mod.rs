@@ -152,8 +152,11 @@ impl Article {
     /// a page, a document sent to the bot) is refused as a duplicate.
     #[must_use]
     pub fn has_text(&self, text: &str) -> bool {
-        self.text
-            .with(|own| own.split_whitespace().eq(text.split_whitespace()))
+        // The fingerprint first: a stored text is only read when it is likely the same.
+        self.text.words() == text::words_fingerprint(text)
+            && self
+                .text
+                .with(|own| own.split_whitespace().eq(text.split_whitespace()))
     }
 
     /// The text of sentence `i` (empty if its text can't be read, see [`text::Text::as_str`]).
@@ -563,6 +566,35 @@ impl std::fmt::Display for ReloadReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The walk sorts each folder by name, not whole paths: the files must still come in
+    /// `Path` order, where `a/x` comes before `a b`, `a-b/y` and `a.txt` ('/' is no character
+    /// of a name).
+    #[test]
+    fn files_are_listed_in_path_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let names = [
+            "a/x.txt",
+            "a b.txt",
+            "a-b/y.txt",
+            "a.txt",
+            "a/b/z.md",
+            "B.txt",
+            "b.txt",
+            "é.txt",
+        ];
+        for name in names
+            .iter()
+            .chain(&[".hidden.txt", "c/.h/z.txt", "notes.pdf"])
+        {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, "date 2024-01-01 Text.").unwrap();
+        }
+        let mut want: Vec<PathBuf> = names.iter().map(|n| dir.path().join(n)).collect();
+        want.sort();
+        assert_eq!(list_files(dir.path()).unwrap(), want);
+    }
 
     #[test]
     fn the_same_text_is_the_same_words_in_the_same_order() {

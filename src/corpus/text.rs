@@ -7,6 +7,7 @@
 //! article's sentences are needed.
 
 use std::fmt;
+use std::hash::Hasher;
 use std::io;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -79,6 +80,18 @@ impl TextFile {
     }
 }
 
+/// A hash of a text's words, its white space normalised: the same news in two files, however
+/// it was wrapped, hashes the same.
+#[must_use]
+pub fn words_fingerprint(text: &str) -> u64 {
+    let mut h = rustc_hash::FxHasher::default();
+    for word in text.split_whitespace() {
+        h.write(word.as_bytes());
+        h.write_u8(b' ');
+    }
+    h.finish()
+}
+
 /// An article's text.
 #[derive(Clone)]
 pub struct Text(Repr);
@@ -88,32 +101,46 @@ enum Repr {
     Owned {
         text: String,
         crc: u32,
+        words: u64,
     },
     Stored {
         file: Arc<TextFile>,
         offset: u64,
         len: usize,
         crc: u32,
-        read: OnceLock<String>,
+        words: u64,
+        /// The text once read, or why it will never read right.
+        read: OnceLock<Result<String, &'static str>>,
     },
 }
 
 impl From<String> for Text {
     fn from(text: String) -> Text {
         let crc = crc32fast::hash(text.as_bytes());
-        Text(Repr::Owned { text, crc })
+        let words = words_fingerprint(&text);
+        Text(Repr::Owned { text, crc, words })
     }
 }
 
+/// Why a stored text could not be read.
+enum Unreadable {
+    /// Reading failed (perhaps only for now: a network file system, a disk error).
+    Io(io::Error),
+    /// The bytes are not those written: they will not come right.
+    Changed(&'static str),
+}
+
 impl Text {
-    /// The `len` bytes at `offset` in `file`, whose CRC-32 is `crc`.
+    /// The `len` bytes at `offset` in `file`, whose CRC-32 is `crc` and whose
+    /// [`words_fingerprint`] is `words`.
     #[must_use]
-    pub fn stored(file: &Arc<TextFile>, offset: u64, len: usize, crc: u32) -> Text {
+    pub fn stored(file: &Arc<TextFile>, offset: u64, len: usize, crc: u32, words: u64) -> Text {
         Text(Repr::Stored {
             file: Arc::clone(file),
             offset,
             len,
             crc,
+            words,
             read: OnceLock::new(),
         })
     }
@@ -141,26 +168,75 @@ impl Text {
         }
     }
 
-    /// The text, read from its file and kept the first time it is needed. A text that can no
-    /// longer be read as it was written (the file was changed in place behind quotebot's
-    /// back) is logged and taken as empty: its sentences are then empty and never quoted.
+    /// Its [`words_fingerprint`], known without reading it.
+    #[must_use]
+    pub fn words(&self) -> u64 {
+        match &self.0 {
+            Repr::Owned { words, .. } | Repr::Stored { words, .. } => *words,
+        }
+    }
+
+    /// The text, read from its file and kept the first time it is needed. A text that can't
+    /// be read is logged and taken as empty, so that its sentences are never quoted: for good
+    /// when its bytes are not those written (the file was changed in place behind quotebot's
+    /// back), for this time only when reading failed.
     #[must_use]
     pub fn as_str(&self) -> &str {
         match &self.0 {
             Repr::Owned { text, .. } => text,
-            Repr::Stored { read, .. } => read.get_or_init(|| self.read().unwrap_or_default()),
+            Repr::Stored { read, .. } => {
+                let kept = match read.get() {
+                    Some(kept) => kept,
+                    None => match self.read() {
+                        Ok(text) => read.get_or_init(|| Ok(text)),
+                        Err(Unreadable::Changed(why)) => read.get_or_init(|| Err(why)),
+                        Err(Unreadable::Io(_)) => return "",
+                    },
+                };
+                kept.as_deref().unwrap_or_default()
+            }
         }
     }
 
     /// Runs `f` on the text without keeping it in memory when it is not already there (for
-    /// work that reads every article once, such as writing the index file).
+    /// work that reads every article once, such as a full build); an unreadable text is
+    /// logged and taken as empty, as by [`Text::as_str`].
     pub fn with<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        match self.try_with(f) {
+            Ok(r) => r,
+            Err((f, _)) => f(""),
+        }
+    }
+
+    /// [`Text::with`], but an unreadable text is an error, given back with `f`.
+    fn try_with<R, F: FnOnce(&str) -> R>(&self, f: F) -> Result<R, (F, Unreadable)> {
         match &self.0 {
-            Repr::Owned { text, .. } => f(text),
+            Repr::Owned { text, .. } => Ok(f(text)),
             Repr::Stored { read, .. } => match read.get() {
-                Some(text) => f(text),
-                None => f(&self.read().unwrap_or_default()),
+                Some(Ok(text)) => Ok(f(text)),
+                Some(Err(why)) => Err((f, Unreadable::Changed(why))),
+                None => match self.read() {
+                    Ok(text) => Ok(f(&text)),
+                    Err(e) => Err((f, e)),
+                },
             },
+        }
+    }
+
+    /// Runs `f` on the text (not kept), or fails when it can't be read: what writing the
+    /// index file needs, which must not put an empty text in a text's place.
+    ///
+    /// # Errors
+    ///
+    /// The text can't be read, or `f` failed.
+    pub fn write_with(&self, f: impl FnOnce(&str) -> io::Result<()>) -> io::Result<()> {
+        match self.try_with(f) {
+            Ok(written) => written,
+            Err((_, Unreadable::Io(e))) => Err(e),
+            Err((_, Unreadable::Changed(why))) => Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("an article's text in the index file {why}"),
+            )),
         }
     }
 
@@ -169,11 +245,12 @@ impl Text {
     pub fn is_in_memory(&self) -> bool {
         match &self.0 {
             Repr::Owned { .. } => true,
-            Repr::Stored { read, .. } => read.get().is_some(),
+            Repr::Stored { read, .. } => matches!(read.get(), Some(Ok(_))),
         }
     }
 
-    fn read(&self) -> Option<String> {
+    /// Reads a stored text (logging why not).
+    fn read(&self) -> Result<String, Unreadable> {
         let Repr::Stored {
             file,
             offset,
@@ -182,23 +259,30 @@ impl Text {
             ..
         } = &self.0
         else {
-            return None;
+            unreachable!("only a stored text is read");
         };
         let mut bytes = vec![0u8; *len];
-        let why = match file.source.read_exact_at(&mut bytes, *offset) {
-            Err(e) => e.to_string(),
-            Ok(()) if crc32fast::hash(&bytes) != *crc => "changed since it was read".to_string(),
-            Ok(()) => match String::from_utf8(bytes) {
-                Ok(text) => return Some(text),
-                Err(_) => "not UTF-8".to_string(),
-            },
+        let read = match file.source.read_exact_at(&mut bytes, *offset) {
+            Err(e) => Err(Unreadable::Io(e)),
+            Ok(()) if crc32fast::hash(&bytes) != *crc => {
+                Err(Unreadable::Changed("changed since it was read"))
+            }
+            Ok(()) => String::from_utf8(bytes).map_err(|_| Unreadable::Changed("is not UTF-8")),
         };
-        log::error!(
-            "{}: an article's text at byte {offset} can't be read ({why}); it is left out of \
-             answers until quotebot starts again and builds the index anew",
-            file.path.display()
-        );
-        None
+        match &read {
+            Ok(_) => {}
+            Err(Unreadable::Io(e)) => log::error!(
+                "{}: an article's text at byte {offset} can't be read ({e}); it is left out \
+                 of this answer",
+                file.path.display()
+            ),
+            Err(Unreadable::Changed(why)) => log::error!(
+                "{}: an article's text at byte {offset} {why}; it is left out of answers \
+                 until quotebot starts again and builds the index anew",
+                file.path.display()
+            ),
+        }
+        read
     }
 }
 
@@ -225,26 +309,51 @@ mod tests {
     #[test]
     fn a_stored_text_is_read_when_needed() {
         let f = file(b"xxGrain exports rose.yy");
-        let text = Text::stored(&f, 2, 19, crc32fast::hash(b"Grain exports rose."));
+        let text = Text::stored(
+            &f,
+            2,
+            19,
+            crc32fast::hash(b"Grain exports rose."),
+            words_fingerprint("Grain  exports\nrose."),
+        );
+        let owned = Text::from("Grain exports rose.".to_string());
         assert_eq!(text.len(), 19);
         assert_eq!(text.with(str::to_owned), "Grain exports rose.");
+        assert!(!text.is_in_memory(), "with reads without keeping");
         assert_eq!(text.as_str(), "Grain exports rose.");
-        assert_eq!(text, Text::from("Grain exports rose.".to_string()));
-        assert_eq!(
-            text.crc(),
-            Text::from("Grain exports rose.".to_string()).crc()
-        );
+        assert!(text.is_in_memory());
+        assert_eq!(text, owned);
+        assert_eq!(text.crc(), owned.crc());
+        assert_eq!(text.words(), owned.words());
     }
 
     #[test]
     fn a_changed_or_missing_text_is_empty() {
         let f = file(b"Grain exports fell.");
-        let changed = Text::stored(&f, 0, 19, crc32fast::hash(b"Grain exports rose."));
+        let changed = Text::stored(&f, 0, 19, crc32fast::hash(b"Grain exports rose."), 0);
         assert_eq!(changed.as_str(), "");
-        let beyond = Text::stored(&f, 10, 19, 0);
+        assert!(!changed.is_in_memory());
+        assert!(
+            changed.write_with(|_| Ok(())).is_err(),
+            "never written as an empty text"
+        );
+        assert_eq!(changed.as_str(), "");
+        let beyond = Text::stored(&f, 10, 19, 0, 0);
         assert_eq!(beyond.with(str::len), 0);
+        assert_eq!(beyond.as_str(), "");
+        assert!(
+            !beyond.is_in_memory(),
+            "a failed read is tried again next time"
+        );
+        assert!(beyond.write_with(|_| Ok(())).is_err());
         let bad = file(&[0xff, 0xfe]);
-        let not_utf8 = Text::stored(&bad, 0, 2, crc32fast::hash(&[0xff, 0xfe]));
+        let not_utf8 = Text::stored(&bad, 0, 2, crc32fast::hash(&[0xff, 0xfe]), 0);
         assert_eq!(not_utf8.as_str(), "");
+    }
+
+    #[test]
+    fn fingerprints_ignore_white_space() {
+        assert_eq!(words_fingerprint("a  b\n\nc "), words_fingerprint(" a b c"));
+        assert_ne!(words_fingerprint("a b c"), words_fingerprint("a b d"));
     }
 }

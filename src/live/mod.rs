@@ -19,7 +19,6 @@ use std::collections::HashSet;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::ffi::{OsStr, OsString};
-use std::hash::Hasher;
 use std::path::{Path, PathBuf};
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -56,29 +55,16 @@ fn scan(dir: &Path) -> Result<Vec<(PathBuf, Option<Stamp>)>> {
     })
 }
 
-/// A hash of a text with its white space normalised: the same news in two files, however it
-/// was wrapped, hashes the same.
-#[must_use]
-pub fn text_fingerprint(text: &str) -> u64 {
-    let mut h = rustc_hash::FxHasher::default();
-    for word in text.split_whitespace() {
-        h.write(word.as_bytes());
-        h.write_u8(b' ');
-    }
-    h.finish()
-}
-
-#[derive(Default)]
+/// What the living corpus knows of the folder's files.
 ///
 /// Files are keyed by their paths' bytes: a `PathBuf` key hashes and compares its path
 /// component by component, which at 400,000 files was most of the catching up at a start.
+#[derive(Default)]
 struct State {
     /// The files the index holds, as they were read.
     files: FxHashMap<OsString, Stamp>,
     /// Files that could not be used, as they were when tried (not tried again until changed).
     bad: FxHashMap<OsString, Stamp>,
-    /// Text fingerprints of the articles, for refusing duplicates; made when first needed.
-    texts: FxHashMap<OsString, u64>,
     /// What was wrong with each file when it was last read (for the index file, which tells
     /// them again at the next start).
     problems: FxHashMap<OsString, Vec<String>>,
@@ -443,8 +429,6 @@ impl Library {
                         }
                         state.bad.remove(path.as_os_str());
                         state.files.insert(path.clone().into_os_string(), now);
-                        // Its fingerprint is made again when next needed.
-                        state.texts.remove(path.as_os_str());
                         added_articles.push(article);
                     }
                     Err(e) => {
@@ -465,7 +449,6 @@ impl Library {
             for p in &removed {
                 let p = p.as_os_str();
                 state.files.remove(p);
-                state.texts.remove(p);
                 state.bad.remove(p);
                 state.problems.remove(p);
             }
@@ -519,19 +502,13 @@ impl Library {
     /// The article whose text is `text` (white space aside), if any.
     #[must_use]
     pub fn duplicate_of(&self, text: &str) -> Option<PathBuf> {
-        let h = text_fingerprint(text);
         let index = self.engine.index();
-        let mut state = self.state();
+        // `has_text` compares the articles' fingerprints first, reading a text only when it
+        // matches.
         index
             .articles()
             .iter()
-            .find(|a| {
-                let f = *state
-                    .texts
-                    .entry(a.path.clone().into_os_string())
-                    .or_insert_with(|| a.text.with(text_fingerprint));
-                f == h && a.has_text(text)
-            })
+            .find(|a| a.has_text(text))
             .map(|a| a.path.clone())
     }
 
@@ -644,11 +621,5 @@ mod tests {
         assert_eq!(a.file_name().unwrap(), "a.txt");
         assert_eq!(b.file_name().unwrap(), "a-2.txt");
         assert_eq!(std::fs::read(&a).unwrap(), b"1");
-    }
-
-    #[test]
-    fn fingerprints_ignore_white_space() {
-        assert_eq!(text_fingerprint("a  b\n\nc "), text_fingerprint(" a b c"));
-        assert_ne!(text_fingerprint("a b c"), text_fingerprint("a b d"));
     }
 }

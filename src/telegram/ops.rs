@@ -19,7 +19,7 @@ use crate::answer::Answer;
 use crate::answer::operators as say;
 use crate::answer::rich::Format;
 use crate::i18n::Lang;
-use crate::live::{self, Library};
+use crate::live::Library;
 use crate::search::Index;
 use crate::storage::{self, Storage, db};
 
@@ -359,7 +359,7 @@ impl Fingerprints {
                 let ptr = Arc::as_ptr(a) as usize;
                 let f = match self.0.get(&a.path) {
                     Some(&(p, f)) if p == ptr => f,
-                    _ => a.text.with(live::text_fingerprint),
+                    _ => a.text.words(),
                 };
                 now.insert(a.path.clone(), (ptr, f));
                 (article_key(dir, &a.path), f)

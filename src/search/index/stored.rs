@@ -12,19 +12,22 @@
 //!                             deletion neighbourhoods, title terms, the generation, and the
 //!                             caller's own bytes (the living corpus keeps its file stamps
 //!                             there)
-//! texts                       the number of articles, then each one's text
+//! texts                       the number of articles, then each one's CRC-32 (u32), words'
+//!                             fingerprint (u64) and text
 //! body length                 u64
 //! texts length                u64
 //! CRC-32 of body and texts    u32
 //! ```
 //!
 //! The texts are most of the file (1.35 of 1.75 GB at 10M sentences), and copying them into
-//! memory most of the time a start takes: they have a section of their own, which a second
-//! thread reads while the first reads the body.
+//! memory most of the time a start took, while a question needs a few dozen: they have a
+//! section of their own, which a second thread checks while the first reads the body, and
+//! stay in the file until needed (see [`crate::corpus::text`]).
 //!
 //! Reading never trusts the file: every length is checked against what is left of it before
 //! anything is allocated, the checksum is compared before the index is used, and every
-//! offset, id and span is checked against what it points into, so that a truncated, damaged,
+//! offset, id and span is checked against what it points into (a span against its text's
+//! length; that it falls on character boundaries, when the text is read), so that a truncated, damaged,
 //! foreign or hand-made file is refused with a reason ([`Damage`]) instead of panicking later.
 //! What can be derived (sentence → article, the title lists per term, the mean sentence
 //! length) is derived again rather than stored.
@@ -416,8 +419,9 @@ impl Index {
         let body = w.len;
         w.u64(self.articles.len() as u64)?;
         for a in &self.articles {
-            a.text.with(|text| {
+            a.text.write_with(|text| {
                 w.u32(crc32fast::hash(text.as_bytes()))?;
+                w.u64(a.text.words())?;
                 w.blob(text.as_bytes())
             })?;
         }
@@ -480,19 +484,21 @@ impl Index {
 const HEAD: u64 = 16 + 4 + 8;
 const TAIL: u64 = 8 + 8 + 4;
 
-/// Where a text is in the file: offset, length and CRC-32.
-type TextAt = (u64, usize, u32);
+/// Where a text is in the file: offset, length, CRC-32 and words' fingerprint.
+type TextAt = (u64, usize, u32, u64);
 
 /// Checks the texts section, which starts at `start`: each text has its own CRC-32 and is
 /// UTF-8. Returns where each one is, and the section's checksum.
 fn read_texts<R: Read>(mut r: In<R>, start: u64) -> Result<(Vec<TextAt>, crc32fast::Hasher)> {
     let total = r.left;
-    // The shortest text written takes 12 bytes.
-    let n = r.count(12)?;
-    let mut texts = Vec::with_capacity(n);
+    // The shortest text written takes 20 bytes.
+    let n = r.count(20)?;
+    // Grown as they come rather than trusted: a damaged count must not reserve gigabytes.
+    let mut texts = Vec::with_capacity(n.min(1 << 16));
     let mut buf = Vec::new();
     for _ in 0..n {
         let crc = r.u32()?;
+        let words = r.u64()?;
         let len = r.count(1)?;
         let offset = start + (total - r.left);
         buf.resize(len, 0);
@@ -501,7 +507,7 @@ fn read_texts<R: Read>(mut r: In<R>, start: u64) -> Result<(Vec<TextAt>, crc32fa
             crc32fast::hash(&buf) == crc && std::str::from_utf8(&buf).is_ok(),
             "text",
         )?;
-        texts.push((offset, len, crc));
+        texts.push((offset, len, crc, words));
     }
     if r.left != 0 {
         return Err(Damage::Inconsistent("bytes after the texts"));
@@ -531,7 +537,7 @@ fn read_body<R: Read>(
     // is refused before anything is reserved for it.
     let n_articles = r.count(27)?;
     check(n_articles < u32::MAX as usize, "too many articles")?;
-    let mut heads = Vec::with_capacity(n_articles);
+    let mut heads = Vec::with_capacity(n_articles.min(1 << 16));
     let mut sentences: u64 = 0;
     for _ in 0..n_articles {
         let path =
@@ -632,7 +638,7 @@ fn read_body<R: Read>(
     let (texts, texts_crc) = texts()?;
     check(texts.len() == n_articles, "texts")?;
     let mut articles = Vec::with_capacity(n_articles);
-    for (head, (offset, len, crc)) in heads.into_iter().zip(texts) {
+    for (head, (offset, len, crc, words)) in heads.into_iter().zip(texts) {
         // That spans fall on character boundaries is left to `Article::sentence`: the texts
         // are not in memory.
         check(
@@ -641,7 +647,7 @@ fn read_body<R: Read>(
                 .all(|s| s.start <= s.end && (s.end as usize) <= len),
             "sentence span",
         )?;
-        let text = Text::stored(file, offset, len, crc);
+        let text = Text::stored(file, offset, len, crc, words);
         articles.push(Arc::new(Article {
             title: head.title,
             date: head.date,
@@ -942,6 +948,34 @@ mod tests {
         }
     }
 
+    /// Makes each text's own CRC-32 match its bytes again, as far as the texts section still
+    /// parses.
+    fn forge_text_crcs(bytes: &mut [u8]) {
+        let u64_at = |b: &[u8], at: usize| -> Option<usize> {
+            let v = u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?);
+            usize::try_from(v).ok()
+        };
+        let end = bytes.len() - 20;
+        let Some(mut at) = u64_at(bytes, end).and_then(|body| body.checked_add(28)) else {
+            return;
+        };
+        let Some(n) = u64_at(bytes, at).filter(|_| at < end) else {
+            return;
+        };
+        at += 8;
+        for _ in 0..n {
+            let Some(len) = u64_at(bytes, at + 12) else {
+                return;
+            };
+            let Some(text) = (at + 20).checked_add(len).filter(|&e| e <= end) else {
+                return;
+            };
+            let crc = crc32fast::hash(&bytes[at + 20..text]);
+            bytes[at..at + 4].copy_from_slice(&crc.to_le_bytes());
+            at = text;
+        }
+    }
+
     /// A damaged file whose checksum was made to match (by hand, or by a bug in a writer) is
     /// refused by the consistency checks, or reads into an index that answers without
     /// panicking.
@@ -954,6 +988,7 @@ mod tests {
             for flip in [0x01u8, 0xff] {
                 let mut bad = bytes.clone();
                 bad[i] ^= flip;
+                forge_text_crcs(&mut bad);
                 let crc = crc32fast::hash(&bad[body.clone()]);
                 let end = bad.len();
                 bad[end - 4..].copy_from_slice(&crc.to_le_bytes());
@@ -973,6 +1008,7 @@ mod tests {
                             .collect();
                         let added = vec![article("dir/new.txt", "date 2024-02-02 Wheat news.")];
                         let _ = answers(&index.rebuild(&gone, added));
+                        let _ = index.write_to(Path::new("dir"), b"", &mut Vec::new());
                     }
                 }
             }
