@@ -220,7 +220,7 @@ struct In<R: Read> {
     crc: crc32fast::Hasher,
     left: u64,
     /// Where [`In::array`] decodes: one buffer for the whole file, because a fresh (zeroed)
-    /// one for each article's spans cost a third of a start.
+    /// one for each article's spans cost a sixth of a start.
     scratch: Vec<u8>,
 }
 
