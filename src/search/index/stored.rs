@@ -938,6 +938,29 @@ mod tests {
         }
     }
 
+    /// The checksum covers the index and the texts as one run of bytes, so a trailer that
+    /// moves the boundary between them keeps it right: each part must then be refused by
+    /// its own reader, one ending early, the other starting in the wrong place.
+    #[test]
+    fn a_moved_boundary_between_the_parts_is_refused() {
+        let bytes = bytes_of(&sample());
+        let end = bytes.len() - 20;
+        let body = u64::from_le_bytes(bytes[end..end + 8].try_into().unwrap());
+        let texts = u64::from_le_bytes(bytes[end + 8..end + 16].try_into().unwrap());
+        for shift in [1i64, -1, 7, -8, 100, -100, 1000, -1000] {
+            let (Some(b), Some(t)) = (
+                body.checked_add_signed(shift),
+                texts.checked_add_signed(-shift),
+            ) else {
+                continue;
+            };
+            let mut bad = bytes.clone();
+            bad[end..end + 8].copy_from_slice(&b.to_le_bytes());
+            bad[end + 8..end + 16].copy_from_slice(&t.to_le_bytes());
+            assert!(read(&bad).is_err(), "boundary moved by {shift}");
+        }
+    }
+
     #[test]
     fn flipped_bytes_are_refused() {
         let bytes = bytes_of(&sample());
