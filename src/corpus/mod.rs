@@ -287,6 +287,16 @@ pub fn path_bytes(path: &Path) -> Option<&[u8]> {
     }
 }
 
+/// `dir.join(relative)` in one allocation: a start from the index file makes 400,000 of them
+/// twice at ten million sentences.
+#[must_use]
+pub fn joined(dir: &Path, relative: &Path) -> PathBuf {
+    let mut path = PathBuf::with_capacity(dir.as_os_str().len() + 1 + relative.as_os_str().len());
+    path.push(dir);
+    path.push(relative);
+    path
+}
+
 /// The path [`path_bytes`] gave.
 #[must_use]
 pub fn path_from_bytes(bytes: Vec<u8>) -> Option<PathBuf> {

@@ -119,7 +119,7 @@ fn decode(mut bytes: &[u8], dir: &Path) -> Option<Vec<(PathBuf, Entry)>> {
     let n = u64_of(&mut bytes)?;
     let mut out = Vec::new();
     for _ in 0..n {
-        let path = dir.join(corpus::path_from_bytes(blob(&mut bytes)?.to_vec())?);
+        let path = corpus::joined(dir, &corpus::path_from_bytes(blob(&mut bytes)?.to_vec())?);
         let len = u64_of(&mut bytes)?;
         let modified = match take(&mut bytes, 1)?[0] {
             0 => None,

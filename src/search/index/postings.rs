@@ -32,22 +32,41 @@ pub(super) fn read_varint(bytes: &[u8], pos: &mut usize) -> u32 {
 /// which trusts its bytes) can neither read past their end nor index past the per-sentence
 /// arrays. For postings read from a file.
 pub(super) fn well_formed(bytes: &[u8], sentences: u64) -> bool {
+    // Sentence ids only increase, so the last one is the largest: it alone is compared with
+    // `sentences`. Most varints are one byte, read without the checked loop (this check
+    // decodes every posting at a start from the index file).
     let mut pos = 0;
-    let mut last: Option<u64> = None;
+    let mut sid: u64 = 0;
+    let mut first = true;
     while pos < bytes.len() {
-        let Some(v) = checked_varint(bytes, &mut pos) else {
-            return false;
+        let v = match bytes[pos] {
+            b @ 0..0x80 => {
+                pos += 1;
+                u32::from(b)
+            }
+            _ => match checked_varint(bytes, &mut pos) {
+                Some(v) => v,
+                None => return false,
+            },
         };
-        if v & 1 == 1 && checked_varint(bytes, &mut pos).is_none() {
+        if v & 1 == 1 {
+            match bytes.get(pos) {
+                Some(&b) if b < 0x80 => pos += 1,
+                _ => {
+                    if checked_varint(bytes, &mut pos).is_none() {
+                        return false;
+                    }
+                }
+            }
+        }
+        let delta = v >> 1;
+        if delta == 0 && !first {
             return false;
         }
-        let sid = last.unwrap_or(0) + u64::from(v >> 1);
-        if (last.is_some() && v >> 1 == 0) || sid >= sentences {
-            return false;
-        }
-        last = Some(sid);
+        first = false;
+        sid += u64::from(delta);
     }
-    true
+    first || sid < sentences
 }
 
 /// [`read_varint`] that fails instead of panicking: at most five bytes, within `bytes`.
@@ -98,5 +117,81 @@ impl Iterator for Postings<'_> {
         };
         self.last += v >> 1;
         Some((self.last, tf))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The check as first written, posting by posting.
+    fn plain(bytes: &[u8], sentences: u64) -> bool {
+        let mut pos = 0;
+        let mut last: Option<u64> = None;
+        while pos < bytes.len() {
+            let Some(v) = checked_varint(bytes, &mut pos) else {
+                return false;
+            };
+            if v & 1 == 1 && checked_varint(bytes, &mut pos).is_none() {
+                return false;
+            }
+            let sid = last.unwrap_or(0) + u64::from(v >> 1);
+            if (last.is_some() && v >> 1 == 0) || sid >= sentences {
+                return false;
+            }
+            last = Some(sid);
+        }
+        true
+    }
+
+    #[test]
+    fn the_fast_check_agrees_with_the_plain_one() {
+        let mut good = Vec::new();
+        let mut sid = 0;
+        for (i, gap) in [0u32, 1, 5, 127, 128, 300, 70_000, 1 << 20]
+            .iter()
+            .enumerate()
+        {
+            sid += gap;
+            let tf = 1 + (i as u32 % 3) * 200;
+            write_varint(&mut good, (gap << 1) | u32::from(tf > 1));
+            if tf > 1 {
+                write_varint(&mut good, tf);
+            }
+        }
+        let last = u64::from(sid);
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let mut cases: Vec<Vec<u8>> = vec![Vec::new(), good.clone(), vec![0, 0], vec![2, 0]];
+        for _ in 0..20_000 {
+            let mut bad = good.clone();
+            match next() % 3 {
+                0 => {
+                    let i = next() as usize % bad.len();
+                    bad[i] = next() as u8;
+                }
+                1 => bad.truncate(next() as usize % bad.len()),
+                _ => bad.extend((0..next() % 6).map(|_| next() as u8)),
+            }
+            cases.push(bad);
+        }
+        let mut accepted = 0;
+        for bytes in &cases {
+            for sentences in [last, last + 1, u64::MAX, 3] {
+                let want = plain(bytes, sentences);
+                assert_eq!(well_formed(bytes, sentences), want, "{bytes:?} {sentences}");
+                accepted += usize::from(want);
+            }
+        }
+        assert!(
+            accepted > 100 && accepted < cases.len() * 4 - 100,
+            "{accepted}"
+        );
+        assert!(well_formed(&good, last + 1) && !well_formed(&good, last));
     }
 }

@@ -286,20 +286,11 @@ impl<R: Read> In<R> {
 
     fn blob(&mut self) -> Result<Vec<u8>> {
         let n = self.count(1)?;
-        // Read into spare capacity: zeroing a gigabyte of text first costs a tenth of a start.
-        let mut v = Vec::with_capacity(n);
-        (&mut self.r)
-            .take(n as u64)
-            .read_to_end(&mut v)
-            .map_err(|e| match e.kind() {
-                io::ErrorKind::UnexpectedEof => Damage::Truncated,
-                _ => Damage::Io(e),
-            })?;
-        if v.len() != n {
-            return Err(Damage::Truncated);
-        }
-        self.crc.update(&v);
-        self.left -= n as u64;
+        // Zeroed by the allocator, which for a large one (the postings) maps zeroed pages:
+        // `read_to_end` into spare capacity would zero it by hand first (`At` can't
+        // implement `read_buf` on stable Rust).
+        let mut v = vec![0u8; n];
+        self.exact(&mut v)?;
         Ok(v)
     }
 
@@ -494,7 +485,7 @@ fn read_texts<R: Read>(mut r: In<R>, start: u64) -> Result<(Vec<TextAt>, crc32fa
     // The shortest text written takes 20 bytes.
     let n = r.count(20)?;
     // Grown as they come rather than trusted: a damaged count must not reserve gigabytes.
-    let mut texts = Vec::with_capacity(n.min(1 << 16));
+    let mut texts = Vec::with_capacity(n.min(1 << 20));
     let mut buf = Vec::new();
     for _ in 0..n {
         let crc = r.u32()?;
@@ -537,11 +528,14 @@ fn read_body<R: Read>(
     // is refused before anything is reserved for it.
     let n_articles = r.count(27)?;
     check(n_articles < u32::MAX as usize, "too many articles")?;
-    let mut heads = Vec::with_capacity(n_articles.min(1 << 16));
+    // At most a million reserved on trust: a damaged count must not reserve gigabytes.
+    let mut heads = Vec::with_capacity(n_articles.min(1 << 20));
     let mut sentences: u64 = 0;
     for _ in 0..n_articles {
-        let path =
-            dir.join(corpus::path_from_bytes(r.blob()?).ok_or(Damage::Inconsistent("path"))?);
+        let path = corpus::joined(
+            dir,
+            &corpus::path_from_bytes(r.blob()?).ok_or(Damage::Inconsistent("path"))?,
+        );
         let title = r.string()?;
         let date = match r.u8()? {
             0 => None,
