@@ -463,7 +463,6 @@ impl Index {
         }
         drop(parts);
         drop(local_to_global);
-        let generation = fingerprint(&articles);
         let key = |&(at, len, _): &(u32, u32, TermId)| &keys[at as usize..(at + len) as usize];
         surface_pairs.sort_unstable_by(|a, b| key(a).cmp(key(b)));
         surface_pairs.dedup_by(|a, b| key(a) == key(b));
@@ -483,15 +482,11 @@ impl Index {
         });
         drop(surface_pairs);
         drop(keys);
-        let (title_offsets, title_articles) = invert(&titles, n_terms);
-        let avg_sentence_len = average_len(&sentence_len);
-
-        Index {
+        Index::from_parts(Parts {
             articles,
             first_sentence,
             sentence_article,
             sentence_len,
-            avg_sentence_len,
             terms,
             postings_offsets,
             postings,
@@ -500,10 +495,7 @@ impl Index {
             surface_ids,
             deletions,
             titles,
-            title_offsets,
-            title_articles,
-            generation,
-        }
+        })
     }
 }
 

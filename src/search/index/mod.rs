@@ -71,6 +71,51 @@ impl std::fmt::Debug for Index {
     }
 }
 
+/// What an index is made of; [`Index::from_parts`] derives the rest.
+struct Parts {
+    articles: Vec<Arc<Article>>,
+    first_sentence: Vec<SentenceId>,
+    sentence_article: Vec<u32>,
+    sentence_len: Vec<u16>,
+    terms: Vec<TermInfo>,
+    postings_offsets: Vec<usize>,
+    postings: Vec<u8>,
+    stem_ids: IdTable,
+    surfaces: fst::Map<Vec<u8>>,
+    surface_ids: StrMap,
+    deletions: Deletions,
+    titles: Vec<Vec<TermId>>,
+}
+
+impl Index {
+    /// The index of `parts`, with what is derived from them (the generation, the articles of
+    /// each title term, the mean sentence length) made the same way wherever an index is
+    /// made: built, rebuilt or read from its file (which does not trust a stored one).
+    fn from_parts(p: Parts) -> Index {
+        let generation = fingerprint(&p.articles);
+        let (title_offsets, title_articles) = invert(&p.titles, p.terms.len());
+        let avg_sentence_len = average_len(&p.sentence_len);
+        Index {
+            articles: p.articles,
+            first_sentence: p.first_sentence,
+            sentence_article: p.sentence_article,
+            sentence_len: p.sentence_len,
+            avg_sentence_len,
+            terms: p.terms,
+            postings_offsets: p.postings_offsets,
+            postings: p.postings,
+            stem_ids: p.stem_ids,
+            surfaces: p.surfaces,
+            surface_ids: p.surface_ids,
+            deletions: p.deletions,
+            titles: p.titles,
+            title_offsets,
+            title_articles,
+            generation,
+        }
+    }
+}
+
 mod build;
 mod postings;
 mod rebuild;

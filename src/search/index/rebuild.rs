@@ -181,15 +181,11 @@ impl Index {
         };
 
         let articles: Vec<Arc<Article>> = list.into_iter().map(|(a, _)| a).collect();
-        let generation = fingerprint(&articles);
-        let (title_offsets, title_articles) = invert(&titles, n_terms);
-        let avg_sentence_len = average_len(&sentence_len);
-        let index = Index {
+        let index = Index::from_parts(Parts {
             articles,
             first_sentence,
             sentence_article,
             sentence_len,
-            avg_sentence_len,
             terms,
             postings_offsets,
             postings,
@@ -198,10 +194,7 @@ impl Index {
             surface_ids,
             deletions,
             titles,
-            title_offsets,
-            title_articles,
-            generation,
-        };
+        });
         log::debug!(
             "rebuilt the index of {} sentences in {:?}",
             index.sentence_count(),

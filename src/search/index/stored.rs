@@ -36,7 +36,7 @@ use std::io::{self, Read, Write};
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{Index, TermInfo, average_len, invert, sentence_ranges};
+use super::{Index, Parts, TermInfo, sentence_ranges};
 use crate::corpus::text::{Source, Text, TextFile};
 use crate::corpus::{self, Article, Span};
 use crate::date::Date;
@@ -652,17 +652,14 @@ fn read_body<R: Read>(
             sentences: head.sentences,
         }));
     }
-    // Made again rather than trusted: sentence ids are only meaningful with the right one.
-    let generation = super::fingerprint(&articles);
-    let (title_offsets, title_articles) = invert(&titles, n_terms);
-    let avg_sentence_len = average_len(&sentence_len);
+    // The generation is made again rather than trusted: sentence ids are only meaningful
+    // with the right one.
     Ok((
-        Index {
+        Index::from_parts(Parts {
             articles,
             first_sentence,
             sentence_article,
             sentence_len,
-            avg_sentence_len,
             terms,
             postings_offsets,
             postings,
@@ -671,10 +668,7 @@ fn read_body<R: Read>(
             surface_ids,
             deletions,
             titles,
-            title_offsets,
-            title_articles,
-            generation,
-        },
+        }),
         extra,
         {
             let mut crc = r.crc.clone();
