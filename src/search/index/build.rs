@@ -490,6 +490,7 @@ impl Index {
             terms,
             postings_offsets,
             postings,
+            checked: None,
             stem_ids,
             surfaces,
             surface_ids,

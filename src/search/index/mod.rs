@@ -49,6 +49,9 @@ pub struct Index {
     pub(crate) terms: Vec<TermInfo>,
     postings_offsets: Vec<usize>,
     postings: Vec<u8>,
+    /// For postings read from a file, which terms' have been checked; `None` for postings
+    /// built here.
+    checked: Option<postings::Checked>,
     stem_ids: IdTable,
     pub(crate) surfaces: fst::Map<Vec<u8>>,
     surface_ids: StrMap,
@@ -80,6 +83,7 @@ struct Parts {
     terms: Vec<TermInfo>,
     postings_offsets: Vec<usize>,
     postings: Vec<u8>,
+    checked: Option<postings::Checked>,
     stem_ids: IdTable,
     surfaces: fst::Map<Vec<u8>>,
     surface_ids: StrMap,
@@ -104,6 +108,7 @@ impl Index {
             terms: p.terms,
             postings_offsets: p.postings_offsets,
             postings: p.postings,
+            checked: p.checked,
             stem_ids: p.stem_ids,
             surfaces: p.surfaces,
             surface_ids: p.surface_ids,
@@ -167,11 +172,18 @@ impl Index {
         (sid < next).then_some(sid)
     }
 
-    /// The sentences containing a term.
+    /// The sentences containing a term (none when they were read from a file and are
+    /// damaged).
     #[must_use]
     pub fn postings(&self, term: TermId) -> Postings<'_> {
         let t = term as usize;
-        Postings::new(&self.postings[self.postings_offsets[t]..self.postings_offsets[t + 1]])
+        let bytes = &self.postings[self.postings_offsets[t]..self.postings_offsets[t + 1]];
+        if let Some(checked) = &self.checked
+            && !checked.passes(t, bytes, self.sentence_article.len())
+        {
+            return Postings::new(&[]);
+        }
+        Postings::new(bytes)
     }
 
     /// The articles whose title contains a term.

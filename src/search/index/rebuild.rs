@@ -189,6 +189,7 @@ impl Index {
             terms,
             postings_offsets,
             postings,
+            checked: None,
             stem_ids,
             surfaces,
             surface_ids,
