@@ -375,22 +375,38 @@ impl Library {
         let forgotten;
         let (to_read, removed): (Vec<(PathBuf, Stamp)>, Vec<PathBuf>) = {
             let mut state = self.state();
-            let present: FxHashSet<&OsStr> = files.iter().map(|(p, _)| p.as_os_str()).collect();
             let mut to_read = Vec::new();
+            // How many of the index's files are still there: when all are, none was removed,
+            // and the set of the folder's paths (400,000 at 10M sentences) is not needed for
+            // the files; only for the few broken ones and those with problems.
+            let mut still_there = 0;
             for (path, now) in &files {
-                let Some(now) = *now else { continue };
                 let known = state.files.get(path.as_os_str()).copied();
+                still_there += usize::from(known.is_some());
+                let Some(now) = *now else { continue };
                 let bad = state.bad.get(path.as_os_str()).copied();
                 if known != Some(now) && bad != Some(now) {
                     to_read.push((path.clone(), now));
                 }
             }
-            let removed = state
-                .files
-                .keys()
-                .filter(|p| !present.contains(p.as_os_str()))
-                .map(PathBuf::from)
-                .collect();
+            let present: FxHashSet<&OsStr> = if still_there == state.files.len()
+                && state.bad.is_empty()
+                && state.problems.is_empty()
+            {
+                FxHashSet::default()
+            } else {
+                files.iter().map(|(p, _)| p.as_os_str()).collect()
+            };
+            let removed = if still_there == state.files.len() {
+                Vec::new()
+            } else {
+                state
+                    .files
+                    .keys()
+                    .filter(|p| !present.contains(p.as_os_str()))
+                    .map(PathBuf::from)
+                    .collect()
+            };
             // A broken file deleted is forgotten, its problems with it.
             let bad = state.bad.len();
             state.bad.retain(|p, _| present.contains(p.as_os_str()));
