@@ -592,6 +592,15 @@ mod tests {
             "B.txt",
             "b.txt",
             "é.txt",
+            // Names alike in their first 16 bytes (compared as one number), or shorter.
+            "2008-01-19-d00001141.txt",
+            "2008-01-19-d00001140.txt",
+            "2008-01-19-d0000114.txt",
+            "0123456789abcdef.txt",
+            "0123456789abcdef-.txt",
+            "0123456789abcde.txt",
+            "0123456789abcdefé.txt",
+            "0123456789abcdef/z.txt",
         ];
         for name in names
             .iter()
