@@ -592,7 +592,7 @@ mod tests {
             "B.txt",
             "b.txt",
             "é.txt",
-            // Names alike in their first 16 bytes (compared as one number), or shorter.
+            // Names alike in their first 16 bytes or more, and names that begin others.
             "2008-01-19-d00001141.txt",
             "2008-01-19-d00001140.txt",
             "2008-01-19-d0000114.txt",

@@ -10,6 +10,7 @@ use std::fmt;
 use std::hash::Hasher;
 use std::io;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 /// Bytes that can be read at any offset, from several threads at once: the index file, or
@@ -64,19 +65,89 @@ pub struct TextFile {
     source: Box<dyn Source>,
     /// Named in messages.
     path: PathBuf,
+    /// The opened file's device and inode, where known: [`TextFile::discard`] removes the
+    /// file at `path` only while it is still this one.
+    identity: Option<(u64, u64)>,
+    /// Whether something in it turned out damaged ([`TextFile::discard`]).
+    discarded: AtomicBool,
 }
 
 impl TextFile {
     /// Texts in `source`, which messages call `path`.
     #[must_use]
     pub fn new(source: Box<dyn Source>, path: PathBuf) -> Arc<TextFile> {
-        Arc::new(TextFile { source, path })
+        Arc::new(TextFile {
+            source,
+            path,
+            identity: None,
+            discarded: AtomicBool::new(false),
+        })
+    }
+
+    /// Texts in the opened file `file`, found at `path`.
+    #[must_use]
+    pub fn open(file: std::fs::File, path: PathBuf) -> Arc<TextFile> {
+        #[cfg(unix)]
+        let identity = {
+            use std::os::unix::fs::MetadataExt;
+            file.metadata().ok().map(|m| (m.dev(), m.ino()))
+        };
+        #[cfg(not(unix))]
+        let identity = None;
+        Arc::new(TextFile {
+            source: Box::new(file),
+            path,
+            identity,
+            discarded: AtomicBool::new(false),
+        })
     }
 
     /// What the texts are read from.
     #[must_use]
     pub fn source(&self) -> &dyn Source {
         &*self.source
+    }
+
+    /// Gives up on the file once something in it turned out damaged behind a checksum that
+    /// matched (`what`: a text, a term's postings), which a start would only read again: it
+    /// is removed while it is still the file at its path (not once a newer one was renamed
+    /// over it), so that the next start builds the index from the articles, and an index
+    /// still holding anything from it is not written (see [`TextFile::is_discarded`]).
+    /// Logged once.
+    pub fn discard(&self, what: &str) {
+        if self.discarded.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let path = self.path.display();
+        #[cfg(unix)]
+        let still_there = {
+            use std::os::unix::fs::MetadataExt;
+            self.identity.is_some_and(|id| {
+                std::fs::metadata(&self.path).is_ok_and(|m| (m.dev(), m.ino()) == id)
+            })
+        };
+        #[cfg(not(unix))]
+        let still_there = false;
+        if !still_there {
+            log::warn!("{path}: {what} in it is damaged");
+            return;
+        }
+        match std::fs::remove_file(&self.path) {
+            Ok(()) => log::warn!(
+                "{path}: {what} in it is damaged; removed, so that the next start builds the \
+                 index from the articles"
+            ),
+            Err(e) => log::warn!(
+                "{path}: {what} in it is damaged, and removing it failed ({e}); delete it to \
+                 have the index built from the articles"
+            ),
+        }
+    }
+
+    /// Whether [`TextFile::discard`] gave up on it.
+    #[must_use]
+    pub fn is_discarded(&self) -> bool {
+        self.discarded.load(Ordering::Relaxed)
     }
 }
 
@@ -240,6 +311,15 @@ impl Text {
         }
     }
 
+    /// The file it is stored in, if it is.
+    #[must_use]
+    pub fn file(&self) -> Option<&Arc<TextFile>> {
+        match &self.0 {
+            Repr::Owned { .. } => None,
+            Repr::Stored { file, .. } => Some(file),
+        }
+    }
+
     /// Whether it is in memory (always, unless it is stored and not yet needed).
     #[must_use]
     pub fn is_in_memory(&self) -> bool {
@@ -276,11 +356,13 @@ impl Text {
                  of this answer",
                 file.path.display()
             ),
-            Err(Unreadable::Changed(why)) => log::error!(
-                "{}: an article's text at byte {offset} {why}; it is left out of answers \
-                 until quotebot starts again and builds the index anew",
-                file.path.display()
-            ),
+            Err(Unreadable::Changed(why)) => {
+                log::error!(
+                    "{}: an article's text at byte {offset} {why}; it is left out of answers",
+                    file.path.display()
+                );
+                file.discard("an article's text");
+            }
         }
         read
     }
@@ -325,6 +407,38 @@ mod tests {
         assert_eq!(text, owned);
         assert_eq!(text.crc(), owned.crc());
         assert_eq!(text.words(), owned.words());
+    }
+
+    /// A text found damaged gives up on its file: removed while it is still the one at its
+    /// path, left alone once another was renamed over it; flagged either way.
+    #[test]
+    fn a_damaged_text_removes_its_file_while_it_is_still_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".quotebot-index");
+        let open = |bytes: &[u8]| {
+            std::fs::write(&path, bytes).unwrap();
+            TextFile::open(std::fs::File::open(&path).unwrap(), path.clone())
+        };
+        let wrong = crc32fast::hash(b"Grain exports rose.");
+        let f = open(b"Grain exports fell.");
+        let good = Text::stored(&f, 0, 5, crc32fast::hash(b"Grain"), 0);
+        assert_eq!(good.as_str(), "Grain");
+        assert!(!f.is_discarded() && path.exists(), "a good text leaves it");
+        assert_eq!(Text::stored(&f, 0, 19, wrong, 0).as_str(), "");
+        assert!(f.is_discarded());
+        assert!(!path.exists(), "removed");
+
+        let f = open(b"Grain exports fell.");
+        let newer = dir.path().join("newer");
+        std::fs::write(&newer, b"another index").unwrap();
+        std::fs::rename(&newer, &path).unwrap();
+        assert_eq!(Text::stored(&f, 0, 19, wrong, 0).as_str(), "");
+        assert!(f.is_discarded());
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            b"another index",
+            "not the newer one"
+        );
     }
 
     #[test]

@@ -163,7 +163,7 @@ pub(super) fn load(dir: &Path) -> Option<(Index, State)> {
     };
     let start = std::time::Instant::now();
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let texts = crate::corpus::text::TextFile::new(Box::new(file), path.clone());
+    let texts = crate::corpus::text::TextFile::open(file, path.clone());
     let read = Index::read_from(dir, &texts, len).and_then(|(index, extra)| {
         decode(&extra, dir)
             .map(|entries| (index, entries))
@@ -228,6 +228,13 @@ pub(super) fn save(dir: &Path, index: &Arc<Index>, files: Option<Vec<u8>>) {
         );
         return;
     };
+    if index.holds_discarded() {
+        log::info!(
+            "{}: not written (the index read from it was damaged); the next start builds it from the articles",
+            path.display()
+        );
+        return;
+    }
     let start = std::time::Instant::now();
     let written = (|| {
         // A random name: two processes (or two containers, both pid 1) never share one. It is
@@ -255,5 +262,50 @@ pub(super) fn save(dir: &Path, index: &Arc<Index>, files: Option<Vec<u8>>) {
                 path.display()
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An index read from a file that turned out damaged (behind a matching checksum) removes
+    /// the file and is not written again: the next start builds from the articles.
+    #[test]
+    fn an_index_from_a_damaged_file_is_not_written_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
+        std::fs::write(dir.join("2024-01-02-Grain.txt"), "Wheat exports rose.").unwrap();
+        let files = |index: &Index| {
+            let mut state = State::default();
+            for a in index.articles() {
+                let stamp = std::fs::metadata(&a.path).unwrap();
+                let stamp = Stamp {
+                    len: stamp.len(),
+                    modified: stamp.modified().ok(),
+                };
+                state.files.insert(a.path.clone().into_os_string(), stamp);
+            }
+            encode(&state, dir)
+        };
+        let built = Arc::new(Index::build(crate::corpus::load(dir).unwrap().articles));
+        save(dir, &built, files(&built));
+        let path = dir.join(INDEX_FILE);
+        assert!(path.exists());
+
+        let (index, _) = load(dir).expect("the file reads");
+        assert!(!index.holds_discarded());
+        index.articles()[0]
+            .text
+            .file()
+            .expect("the text stays in the file")
+            .discard("a test");
+        assert!(index.holds_discarded());
+        assert!(!path.exists(), "removed");
+        let index = Arc::new(index);
+        save(dir, &index, files(&index));
+        assert!(!path.exists(), "not written again");
+        save(dir, &built, files(&built));
+        assert!(path.exists(), "an index built anew is written");
     }
 }

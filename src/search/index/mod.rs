@@ -246,6 +246,17 @@ impl Index {
             .count()
     }
 
+    /// Whether anything in it comes from an index file found damaged
+    /// ([`crate::corpus::text::TextFile::discard`]): such an index is not written to a file.
+    #[must_use]
+    pub fn holds_discarded(&self) -> bool {
+        self.checked.as_ref().is_some_and(|c| c.file_is_discarded())
+            || self
+                .articles
+                .iter()
+                .any(|a| a.text.file().is_some_and(|f| f.is_discarded()))
+    }
+
     /// Bytes of memory the postings take (for reports).
     #[must_use]
     pub fn postings_bytes(&self) -> usize {

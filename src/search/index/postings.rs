@@ -1,7 +1,10 @@
 //! The postings' encoding: per term, the sentences containing it as delta-encoded varints
 //! (the first absolute), each followed by the count of occurrences when above one.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
+
+use crate::corpus::text::TextFile;
 
 use super::SentenceId;
 
@@ -35,8 +38,7 @@ pub(super) fn read_varint(bytes: &[u8], pos: &mut usize) -> u32 {
 /// arrays. For postings read from a file.
 pub(super) fn well_formed(bytes: &[u8], sentences: u64) -> bool {
     // Sentence ids only increase, so the last one is the largest: it alone is compared with
-    // `sentences`. Most varints are one byte, read without the checked loop (this check
-    // decodes every posting at a start from the index file).
+    // `sentences`. Most varints are one byte, read without the checked loop.
     let mut pos = 0;
     let mut sid: u64 = 0;
     let mut first = true;
@@ -91,37 +93,47 @@ fn checked_varint(bytes: &[u8], pos: &mut usize) -> Option<u32> {
 /// reach). The file's checksum has already refused accidental damage by then; this check is
 /// what keeps a file made by hand from sending a walk past the postings or the per-sentence
 /// arrays. Damaged postings are logged and read as none.
-pub(super) struct Checked(Box<[AtomicU8]>);
+pub(super) struct Checked {
+    states: Box<[AtomicU8]>,
+    /// The file they were read from, given up on when one is damaged.
+    file: Arc<TextFile>,
+}
 
 const UNCHECKED: u8 = 0;
 const GOOD: u8 = 1;
 const BAD: u8 = 2;
 
 impl Checked {
-    /// None of `terms` terms checked yet.
-    pub(super) fn none(terms: usize) -> Checked {
-        Checked((0..terms).map(|_| AtomicU8::new(UNCHECKED)).collect())
+    /// None of `terms` terms, read from `file`, checked yet.
+    pub(super) fn none(terms: usize, file: &Arc<TextFile>) -> Checked {
+        Checked {
+            states: (0..terms).map(|_| AtomicU8::new(UNCHECKED)).collect(),
+            file: Arc::clone(file),
+        }
     }
 
     /// Whether term `t`'s postings `bytes` are well formed for `sentences` sentences (checked
     /// once; two threads meeting an unchecked term both check it, to the same result).
     #[inline]
     pub(super) fn passes(&self, t: usize, bytes: &[u8], sentences: usize) -> bool {
-        match self.0[t].load(Ordering::Relaxed) {
+        match self.states[t].load(Ordering::Relaxed) {
             GOOD => true,
             BAD => false,
             _ => self.check(t, bytes, sentences),
         }
     }
 
+    /// Whether the file they came from was given up on.
+    pub(super) fn file_is_discarded(&self) -> bool {
+        self.file.is_discarded()
+    }
+
     #[cold]
     fn check(&self, t: usize, bytes: &[u8], sentences: usize) -> bool {
         let ok = well_formed(bytes, sentences as u64);
-        if self.0[t].swap(if ok { GOOD } else { BAD }, Ordering::Relaxed) == UNCHECKED && !ok {
-            log::warn!(
-                "the index file's postings of term {t} are damaged; they are left out \
-                 (delete the index file to build it again)"
-            );
+        if self.states[t].swap(if ok { GOOD } else { BAD }, Ordering::Relaxed) == UNCHECKED && !ok {
+            log::warn!("the postings of term {t} are damaged; they are left out");
+            self.file.discard("a term's postings");
         }
         ok
     }

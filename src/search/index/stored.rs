@@ -455,8 +455,9 @@ impl Index {
     }
 
     /// Reads an index [`Index::write_to`] wrote to `file`, `len` bytes in all, its article
-    /// paths joined to `dir`; returns it with the caller's bytes. The texts are checked on a
-    /// second thread meanwhile, and left in `file` until they are needed.
+    /// paths joined to `dir`; returns it with the caller's bytes. The texts section passes
+    /// through the checksum on a second thread meanwhile; the texts stay in `file` until they
+    /// are needed.
     pub fn read_from(dir: &Path, file: &Arc<TextFile>, len: u64) -> Result<(Index, Vec<u8>)> {
         let source = file.source();
         let mut head = [0u8; HEAD as usize];
@@ -493,7 +494,11 @@ impl Index {
         }
         let (index, extra, crc) = std::thread::scope(|s| {
             let reading = s.spawn(|| read_texts(In::at(source, HEAD + body, texts), HEAD + body));
-            let texts = || reading.join().expect("checking the texts does not panic");
+            let texts = || {
+                reading
+                    .join()
+                    .expect("reading the texts section does not panic")
+            };
             read_body(dir, &mut In::at(source, HEAD, body), file, texts)
         })?;
         if crc.finalize() != stored_crc {
@@ -630,7 +635,7 @@ fn read_body<R: Read>(
     )?;
     let postings_offsets: Vec<usize> = offsets.into_iter().map(|o| o as usize).collect();
     // Each term's postings are checked the first time they are walked.
-    let checked = Some(super::postings::Checked::none(n_terms));
+    let checked = Some(super::postings::Checked::none(n_terms, file));
 
     let keys = String::from_utf8(r.blob()?).map_err(|_| Damage::Inconsistent("stems"))?;
     let stem_ids = IdTable::from_keys(keys, r.u32s()?).ok_or(Damage::Inconsistent("stem table"))?;
@@ -1069,13 +1074,15 @@ mod tests {
         beyond.postings[r.start + 1] = 0x7f;
         for bad in [cut, beyond] {
             let (back, _) = read(&bytes_of(&bad)).unwrap();
+            assert!(!back.holds_discarded());
+            assert_eq!(back.postings(wheat).count(), 0);
+            assert!(back.holds_discarded(), "the file is given up on");
             let checked = back.checked.as_ref().unwrap();
             assert!(!checked.passes(
                 wheat as usize,
                 &back.postings[range(&back, wheat)],
                 sentences as usize
             ));
-            assert_eq!(back.postings(wheat).count(), 0);
             assert_eq!(
                 back.postings(barley).collect::<Vec<_>>(),
                 index.postings(barley).collect::<Vec<_>>()
@@ -1089,6 +1096,7 @@ mod tests {
             back.postings(wheat).collect::<Vec<_>>(),
             index.postings(wheat).collect::<Vec<_>>()
         );
+        assert!(!back.holds_discarded());
     }
 
     /// Rebuilding and the sentence ids need the articles in the tie order, each once: a file
