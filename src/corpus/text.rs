@@ -76,26 +76,19 @@ impl TextFile {
     /// Texts in `source`, which messages call `path`.
     #[must_use]
     pub fn new(source: Box<dyn Source>, path: PathBuf) -> Arc<TextFile> {
-        Arc::new(TextFile {
-            source,
-            path,
-            identity: None,
-            discarded: AtomicBool::new(false),
-        })
+        TextFile::made(source, path, None)
     }
 
     /// Texts in the opened file `file`, found at `path`.
     #[must_use]
     pub fn open(file: std::fs::File, path: PathBuf) -> Arc<TextFile> {
-        #[cfg(unix)]
-        let identity = {
-            use std::os::unix::fs::MetadataExt;
-            file.metadata().ok().map(|m| (m.dev(), m.ino()))
-        };
-        #[cfg(not(unix))]
-        let identity = None;
+        let identity = file.metadata().ok().and_then(|m| identity(&m));
+        TextFile::made(Box::new(file), path, identity)
+    }
+
+    fn made(source: Box<dyn Source>, path: PathBuf, identity: Option<(u64, u64)>) -> Arc<TextFile> {
         Arc::new(TextFile {
-            source: Box::new(file),
+            source,
             path,
             identity,
             discarded: AtomicBool::new(false),
@@ -119,15 +112,8 @@ impl TextFile {
             return;
         }
         let path = self.path.display();
-        #[cfg(unix)]
-        let still_there = {
-            use std::os::unix::fs::MetadataExt;
-            self.identity.is_some_and(|id| {
-                std::fs::metadata(&self.path).is_ok_and(|m| (m.dev(), m.ino()) == id)
-            })
-        };
-        #[cfg(not(unix))]
-        let still_there = false;
+        let still_there = self.identity.is_some()
+            && std::fs::metadata(&self.path).is_ok_and(|m| identity(&m) == self.identity);
         if !still_there {
             log::warn!("{path}: {what} in it is damaged");
             return;
@@ -148,6 +134,21 @@ impl TextFile {
     #[must_use]
     pub fn is_discarded(&self) -> bool {
         self.discarded.load(Ordering::Relaxed)
+    }
+}
+
+/// A file's device and inode, where the system tells them (unix): what names the file
+/// itself, whatever path it is found at.
+fn identity(meta: &std::fs::Metadata) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some((meta.dev(), meta.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        None
     }
 }
 

@@ -389,15 +389,14 @@ impl Library {
                     to_read.push((path.clone(), now));
                 }
             }
-            let present: FxHashSet<&OsStr> = if still_there == state.files.len()
-                && state.bad.is_empty()
-                && state.problems.is_empty()
-            {
-                FxHashSet::default()
-            } else {
-                files.iter().map(|(p, _)| p.as_os_str()).collect()
-            };
-            let removed = if still_there == state.files.len() {
+            let none_gone = still_there == state.files.len();
+            let present: FxHashSet<&OsStr> =
+                if none_gone && state.bad.is_empty() && state.problems.is_empty() {
+                    FxHashSet::default()
+                } else {
+                    files.iter().map(|(p, _)| p.as_os_str()).collect()
+                };
+            let removed = if none_gone {
                 Vec::new()
             } else {
                 state

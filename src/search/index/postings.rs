@@ -89,8 +89,8 @@ fn checked_varint(bytes: &[u8], pos: &mut usize) -> Option<u32> {
 
 /// Which terms' postings, read from a file, have passed [`well_formed`]: each term is checked
 /// the first time a question (or a rebuild) walks it, instead of all of them at a start (at
-/// 10M sentences, a third of a second of both cores for postings most questions never
-/// reach). The file's checksum has already refused accidental damage by then; this check is
+/// 10M sentences, half a second of CPU time, a sixth of the start's, for postings most
+/// questions never reach). The file's checksum has already refused accidental damage by then; this check is
 /// what keeps a file made by hand from sending a walk past the postings or the per-sentence
 /// arrays. Damaged postings are logged and read as none.
 pub(super) struct Checked {
