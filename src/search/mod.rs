@@ -321,7 +321,16 @@ impl Index {
                     sidf: self.sentence_idf(alt.term) * alt.weight * word.focus,
                     aidf: self.article_idf(alt.term) * alt.weight * word.focus,
                     mark: wi as u16 + 1,
+                    once: None,
                 });
+                let c = cursors.last_mut().expect("just pushed");
+                if self.terms[alt.term as usize].df as usize >= TABLED {
+                    let mut once = Box::new([0.0; SHORT]);
+                    for (len, x) in once.iter_mut().enumerate() {
+                        *x = bm25(c.sidf, 1, len as u16, k1, b, avg);
+                    }
+                    c.once = Some(once);
+                }
             }
         }
         let sentences = self.sentence_count();
@@ -367,25 +376,30 @@ impl Index {
                     let w = p.w as usize;
                     // A sentence counts each question word once, by the first of its
                     // alternatives (best first) that the sentence has.
-                    if s.sentence_mark[w] == mark {
+                    let seen = s.sentence_mark[w];
+                    if seen == mark {
                         continue;
                     }
-                    if s.sentence_mark[w] == 0 {
-                        s.touched.push(w as u32);
-                    }
+                    // Without branches: whether a sentence or an article is new to the
+                    // window is as good as random, and a mispredicted branch costs more
+                    // than the stores (adding 0.0 leaves a score exactly as it was).
+                    let n = s.n_touched;
+                    s.touched[n] = (w as u32, p.a);
+                    s.n_touched = n + usize::from(seen == 0);
                     s.sentence_mark[w] = mark;
-                    let tf = p.tf as f32;
-                    let len = f32::from(p.len);
-                    let norm = k1 * (1.0 - b + b * len / avg);
-                    s.sentence_score[w] += sidf * tf / (tf + norm);
-                    let a = p.a as usize;
-                    if s.article_mark[a] != mark {
-                        if s.article_mark[a] == 0 && s.title_mark[a] == 0 {
-                            s.touched_articles.push(a as u32);
+                    s.sentence_score[w] += match &c.once {
+                        Some(once) if p.tf == 1 && usize::from(p.len) < SHORT => {
+                            once[usize::from(p.len)]
                         }
-                        s.article_mark[a] = mark;
-                        s.article_score[a] += aidf;
-                    }
+                        _ => bm25(sidf, p.tf, p.len, k1, b, avg),
+                    };
+                    let a = p.a as usize;
+                    let marked = s.article_mark[a];
+                    let n = s.n_touched_articles;
+                    s.touched_articles[n] = a as u32;
+                    s.n_touched_articles = n + usize::from((marked | s.title_mark[a]) == 0);
+                    s.article_score[a] += if marked != mark { aidf } else { 0.0 };
+                    s.article_mark[a] = mark;
                 }
                 let within = c.titles.partition_point(|&a| (a as usize) < a_hi);
                 let (now, later) = c.titles.split_at(within);
@@ -394,37 +408,38 @@ impl Index {
                     let a = a as usize - a_lo;
                     if s.title_mark[a] != mark {
                         if s.article_mark[a] == 0 && s.title_mark[a] == 0 {
-                            s.touched_articles.push(a as u32);
+                            s.touched_articles[s.n_touched_articles] = a as u32;
+                            s.n_touched_articles += 1;
                         }
                         s.title_mark[a] = mark;
                         s.title_score[a] += aidf;
                     }
                 }
             }
-            for &w in &s.touched {
+            for &(w, a) in &s.touched[..s.n_touched] {
                 let w = w as usize;
-                let i = lo + w;
-                let a = self.sentence_article[i] as usize - a_lo;
+                let sid = (lo + w) as SentenceId;
+                let a = a as usize;
                 let sentence = s.sentence_score[w] / total_idf;
                 let score = sentence
                     + (article_weight * s.article_score[a] + title_weight * s.title_score[a])
                         / total_article_idf;
-                let r = Ranked {
-                    score,
-                    sid: i as SentenceId,
-                    parts: ScoreParts {
-                        sentence,
-                        article: s.article_score[a] / total_article_idf,
-                        title: s.title_score[a] / total_article_idf,
-                    },
-                };
-                if heap.len() < k {
-                    heap.push(r);
-                } else if let Some(worst) = heap.peek()
-                    && r.cmp(worst) == Ordering::Less
-                {
-                    heap.pop();
-                    heap.push(r);
+                // The parts are worked out only for a sentence the heap keeps.
+                let kept =
+                    heap.len() < k || heap.peek().is_some_and(|worst| worst.after(score, sid));
+                if kept {
+                    if heap.len() == k {
+                        heap.pop();
+                    }
+                    heap.push(Ranked {
+                        score,
+                        sid,
+                        parts: ScoreParts {
+                            sentence,
+                            article: s.article_score[a] / total_article_idf,
+                            title: s.title_score[a] / total_article_idf,
+                        },
+                    });
                 }
             }
             s.clear();
@@ -468,6 +483,25 @@ struct Cursor<'a> {
     aidf: f32,
     /// Its question word's mark (1 for the first word).
     mark: u16,
+    /// For a term of many postings, its BM25 part in a sentence that has it once, by the
+    /// sentence's length (below [`SHORT`]): worked out once per question instead of once
+    /// per posting, with the same operations, so to the same bits.
+    once: Option<Box<[f32; SHORT]>>,
+}
+
+/// Sentence lengths the table of a [`Cursor`] covers.
+const SHORT: usize = 256;
+
+/// Terms with at least this many sentences get the table: it costs [`SHORT`] divisions.
+const TABLED: usize = 1024;
+
+/// A term's BM25 part in a sentence: `sidf` (its weight), `tf` occurrences, `len` words.
+#[inline]
+fn bm25(sidf: f32, tf: u32, len: u16, k1: f32, b: f32, avg: f32) -> f32 {
+    let tf = tf as f32;
+    let len = f32::from(len);
+    let norm = k1 * (1.0 - b + b * len / avg);
+    sidf * tf / (tf + norm)
 }
 
 /// A candidate's score parts, normalized (as in [`Hit`]).
@@ -485,6 +519,13 @@ struct Ranked {
     score: f32,
     sid: SentenceId,
     parts: ScoreParts,
+}
+
+impl Ranked {
+    /// Whether a sentence of `score` and `sid` would rank before this one.
+    fn after(&self, score: f32, sid: SentenceId) -> bool {
+        self.score.total_cmp(&score).then(sid.cmp(&self.sid)) == Ordering::Less
+    }
 }
 
 impl Ord for Ranked {
@@ -516,12 +557,16 @@ impl Eq for Ranked {}
 struct Scratch {
     sentence_score: Vec<f32>,
     sentence_mark: Vec<u16>,
-    touched: Vec<u32>,
+    /// The window's sentences scored so far, with their articles: the first `n_touched`
+    /// (one more entry than the window has sentences, for the write that is not counted).
+    touched: Vec<(u32, u32)>,
+    n_touched: usize,
     article_score: Vec<f32>,
     title_score: Vec<f32>,
     article_mark: Vec<u16>,
     title_mark: Vec<u16>,
     touched_articles: Vec<u32>,
+    n_touched_articles: usize,
     /// One term's postings in the window.
     batch: Vec<Gathered>,
 }
@@ -531,29 +576,31 @@ impl Scratch {
         if self.sentence_score.len() < sentences {
             self.sentence_score.resize(sentences, 0.0);
             self.sentence_mark.resize(sentences, 0);
+            self.touched.resize(sentences + 1, (0, 0));
         }
         if self.article_score.len() < articles {
             self.article_score.resize(articles, 0.0);
             self.title_score.resize(articles, 0.0);
             self.article_mark.resize(articles, 0);
             self.title_mark.resize(articles, 0);
+            self.touched_articles.resize(articles + 1, 0);
         }
     }
 
     fn clear(&mut self) {
-        for &w in &self.touched {
+        for &(w, _) in &self.touched[..self.n_touched] {
             self.sentence_score[w as usize] = 0.0;
             self.sentence_mark[w as usize] = 0;
         }
-        self.touched.clear();
-        for &a in &self.touched_articles {
+        self.n_touched = 0;
+        for &a in &self.touched_articles[..self.n_touched_articles] {
             let a = a as usize;
             self.article_score[a] = 0.0;
             self.title_score[a] = 0.0;
             self.article_mark[a] = 0;
             self.title_mark[a] = 0;
         }
-        self.touched_articles.clear();
+        self.n_touched_articles = 0;
     }
 }
 
@@ -829,9 +876,19 @@ mod tests {
                 _ => 1 + next(40) as usize,
             };
             let mut text = String::new();
-            for _ in 0..sentences {
+            for j in 0..sentences {
                 text.push_str("The ");
-                for _ in 0..2 + next(10) {
+                // "vevevo" is in half the sentences (more than `TABLED`), twice in some; a
+                // few sentences of the long article are longer than `SHORT` words.
+                for _ in 0..next(4).saturating_sub(1) {
+                    text.push_str("vevevo ");
+                }
+                let long = i == 7 && j % 1000 == 0;
+                for _ in 0..if long {
+                    SHORT as u64 + next(50)
+                } else {
+                    2 + next(10)
+                } {
                     let w = skewed(&mut next);
                     text.push_str(&word(w));
                     text.push(' ');
@@ -851,9 +908,20 @@ mod tests {
         }
         let ix = Index::build(files);
         assert!(ix.sentence_count() > 4 * WINDOW, "{}", ix.sentence_count());
+        // The common word is scored from its table and, where it is twice in a sentence or
+        // the sentence is long, without it.
+        let common = ix.term_of_stem("vevevo").unwrap();
+        assert!(ix.df(common) as usize >= TABLED, "{}", ix.df(common));
+        let postings: Vec<_> = ix.postings(common).collect();
+        assert!(postings.iter().any(|&(_, tf)| tf > 1));
+        assert!(
+            postings
+                .iter()
+                .any(|&(sid, _)| usize::from(ix.sentence_len[sid as usize]) >= SHORT)
+        );
         let model = Model::default();
         let (mut questions, mut compared) = (0, 0);
-        let (mut several, mut focus, mut titled) = (0, 0, 0);
+        let (mut several, mut focus, mut titled, mut tabled) = (0, 0, 0, 0);
         for q in 0..400 {
             let mut question = String::new();
             if q % 5 == 0 {
@@ -872,9 +940,17 @@ mod tests {
                     question.push_str("say about ");
                 }
             }
+            if q % 4 == 1 {
+                question.push_str("vevevo");
+            }
             let words = ix.analyze_question(&question, &SearchConfig::default());
             several += words.iter().filter(|w| w.alternatives.len() > 1).count();
             focus += words.iter().filter(|w| w.focus > 1.0).count();
+            tabled += words
+                .iter()
+                .flat_map(|w| &w.alternatives)
+                .filter(|a| ix.df(a.term) as usize >= TABLED)
+                .count();
             titled += words
                 .iter()
                 .flat_map(|w| &w.alternatives)
@@ -898,8 +974,8 @@ mod tests {
         // What the comparison went through: words with several alternatives (a typo one
         // edit from several words), focus words, and terms of titles.
         assert!(
-            compared > 100_000 && several > 50 && focus > 50 && titled > 200,
-            "{compared} {several} {focus} {titled}"
+            compared > 100_000 && several > 50 && focus > 50 && titled > 200 && tabled > 50,
+            "{compared} {several} {focus} {titled} {tabled}"
         );
     }
 
