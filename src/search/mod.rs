@@ -29,8 +29,8 @@ use rustc_hash::FxHashSet;
 
 use crate::config::SearchConfig;
 use crate::search::analyze::TokenKind;
-use crate::search::index::Postings;
 pub use crate::search::index::{Index, SentenceId, TermId};
+use crate::search::index::{Laid, Postings};
 pub use crate::search::model::Model;
 
 /// Questions are cut to this many distinct words (the most informative are kept), so a
@@ -260,7 +260,7 @@ impl Index {
         let by_text = cursors
             .iter()
             .filter_map(|c| c.next)
-            .map(|(sid, _)| sid)
+            .map(|(sid, ..)| sid)
             .min();
         let by_title = cursors.iter().filter_map(|c| c.titles.first()).min();
         by_text
@@ -313,10 +313,14 @@ impl Index {
         let mut cursors: Vec<Cursor<'_>> = Vec::new();
         for (wi, word) in words.iter().enumerate() {
             for alt in &word.alternatives {
-                let mut postings = self.postings(alt.term);
+                let mut walk = match self.laid_postings(alt.term) {
+                    Some(laid) => Walk::Laid(laid),
+                    None => Walk::Plain(self.postings(alt.term)),
+                };
                 cursors.push(Cursor {
-                    next: postings.next(),
-                    postings,
+                    next: walk.next(),
+                    laid: matches!(walk, Walk::Laid(_)),
+                    walk,
                     titles: self.title_articles(alt.term),
                     sidf: self.sentence_idf(alt.term) * alt.weight * word.focus,
                     aidf: self.article_idf(alt.term) * alt.weight * word.focus,
@@ -353,24 +357,26 @@ impl Index {
                 // postings (so the processor has many of their cache misses under way at
                 // once), then the scoring, whose branches would otherwise wait on each miss.
                 s.batch.clear();
-                while let Some((sid, tf)) = c.next {
+                while let Some((sid, tf, a, len)) = c.next {
                     let i = sid as usize;
                     if i >= hi {
                         break;
                     }
-                    c.next = c.postings.next();
+                    c.next = c.walk.next();
                     s.batch.push(Gathered {
                         w: (i - lo) as u32,
                         tf,
-                        len: 0,
-                        a: 0,
+                        len,
+                        a: a.wrapping_sub(a_lo as u32),
                     });
                 }
-                let lens = &self.sentence_len[lo..hi];
-                let of_article = &self.sentence_article[lo..hi];
-                for p in &mut s.batch {
-                    p.len = lens[p.w as usize];
-                    p.a = of_article[p.w as usize] - a_lo as u32;
+                if !c.laid {
+                    let lens = &self.sentence_len[lo..hi];
+                    let of_article = &self.sentence_article[lo..hi];
+                    for p in &mut s.batch {
+                        p.len = lens[p.w as usize];
+                        p.a = of_article[p.w as usize] - a_lo as u32;
+                    }
                 }
                 for p in &s.batch {
                     let w = p.w as usize;
@@ -474,9 +480,12 @@ struct Gathered {
 
 /// One term of a question, walked window by window.
 struct Cursor<'a> {
-    postings: Postings<'a>,
-    /// The next posting not yet scored.
-    next: Option<(SentenceId, u32)>,
+    walk: Walk<'a>,
+    /// Whether `walk` gives each posting's article and length (else they are looked up).
+    laid: bool,
+    /// The next posting not yet scored: sentence, occurrences, article and length (the last
+    /// two 0 when not `laid`).
+    next: Option<(SentenceId, u32, u32, u16)>,
     /// The articles whose titles have it, not yet scored.
     titles: &'a [u32],
     sidf: f32,
@@ -487,6 +496,22 @@ struct Cursor<'a> {
     /// sentence's length (below [`SHORT`]): worked out once per question instead of once
     /// per posting, with the same operations, so to the same bits.
     once: Option<Box<[f32; SHORT]>>,
+}
+
+/// A term's postings, laid out with their sentences' articles and lengths if it has many.
+enum Walk<'a> {
+    Plain(Postings<'a>),
+    Laid(Laid<'a>),
+}
+
+impl Walk<'_> {
+    #[inline]
+    fn next(&mut self) -> Option<(SentenceId, u32, u32, u16)> {
+        match self {
+            Walk::Plain(p) => p.next().map(|(sid, tf)| (sid, tf, 0, 0)),
+            Walk::Laid(l) => l.next(),
+        }
+    }
 }
 
 /// Sentence lengths the table of a [`Cursor`] covers.
@@ -908,10 +933,11 @@ mod tests {
         }
         let ix = Index::build(files);
         assert!(ix.sentence_count() > 4 * WINDOW, "{}", ix.sentence_count());
-        // The common word is scored from its table and, where it is twice in a sentence or
-        // the sentence is long, without it.
+        // The common word is walked laid out, and scored from its table and, where it is
+        // twice in a sentence or the sentence is long, without it.
         let common = ix.term_of_stem("vevevo").unwrap();
         assert!(ix.df(common) as usize >= TABLED, "{}", ix.df(common));
+        assert!(ix.laid_postings(common).is_some());
         let postings: Vec<_> = ix.postings(common).collect();
         assert!(postings.iter().any(|&(_, tf)| tf > 1));
         assert!(

@@ -61,6 +61,9 @@ pub struct Index {
     title_offsets: Vec<u32>,
     title_articles: Vec<u32>,
     pub(crate) generation: u64,
+    /// The postings of the terms of many sentences, laid out with their sentences' articles
+    /// and lengths as questions first walk them.
+    laid_out: postings::LaidOut,
 }
 
 impl std::fmt::Debug for Index {
@@ -99,6 +102,7 @@ impl Index {
         let generation = fingerprint(&p.articles);
         let (title_offsets, title_articles) = invert(&p.titles, p.terms.len());
         let avg_sentence_len = average_len(&p.sentence_len);
+        let laid_out = postings::LaidOut::new(p.terms.iter().map(|t| t.df));
         Index {
             articles: p.articles,
             first_sentence: p.first_sentence,
@@ -117,6 +121,7 @@ impl Index {
             title_offsets,
             title_articles,
             generation,
+            laid_out,
         }
     }
 }
@@ -126,7 +131,7 @@ mod postings;
 mod rebuild;
 mod stored;
 
-pub use postings::Postings;
+pub use postings::{LAID_MIN, Laid, Postings};
 pub use stored::{Damage, FORMAT, analysis_probe};
 
 impl Index {
@@ -184,6 +189,19 @@ impl Index {
             return Postings::new(&[]);
         }
         Postings::new(bytes)
+    }
+
+    /// The postings of a term found in at least [`LAID_MIN`] sentences, with each sentence's
+    /// article and length (laid out the first time they are asked for); `None` for a term of
+    /// fewer.
+    #[must_use]
+    pub fn laid_postings(&self, term: TermId) -> Option<Laid<'_>> {
+        self.laid_out.get(
+            term,
+            || self.postings(term),
+            &self.sentence_article,
+            &self.sentence_len,
+        )
     }
 
     /// The articles whose title contains a term.
@@ -328,6 +346,49 @@ mod tests {
 
     pub(crate) fn article(name: &str, text: &str) -> Article {
         Article::parse(Path::new(name), text.as_bytes()).unwrap().0
+    }
+
+    #[test]
+    fn terms_of_many_sentences_are_laid_out_with_their_articles_and_lengths() {
+        // "grain" in most sentences (twice in some), sentences of 2 to 300 words, articles of
+        // 1 to 60 sentences: more sentences than `LAID_MIN`.
+        let mut articles = Vec::new();
+        for i in 0..80 {
+            let mut text = String::from("date 2024-01-01 ");
+            for j in 0..1 + (i * 7) % 60 {
+                let words = [2, 5, 11, 40, 300][(i + j) % 5];
+                text.push_str("The ");
+                text.push_str(["", "grain ", "grain grain "][(i + 2 * j) % 3]);
+                for w in 0..words {
+                    text.push_str(["wheat ", "barley ", "oats "][(w + j) % 3]);
+                }
+                text.push_str("end.\n");
+            }
+            if i == 5 {
+                text.push_str("A rare word: sorghum.\n");
+            }
+            articles.push(article(&format!("{i:02}.txt"), &text));
+        }
+        let index = Index::build(articles);
+        let grain = index.term_of_stem("grain").unwrap();
+        assert!(index.df(grain) >= LAID_MIN, "{}", index.df(grain));
+        let want: Vec<_> = index
+            .postings(grain)
+            .map(|(sid, tf)| {
+                let i = sid as usize;
+                (sid, tf, index.sentence_article[i], index.sentence_len[i])
+            })
+            .collect();
+        assert!(want.iter().any(|p| p.1 > 1) && want.iter().any(|p| p.3 >= 300));
+        assert!(want.windows(2).any(|w| w[0].2 == w[1].2));
+        for _ in 0..2 {
+            assert_eq!(
+                index.laid_postings(grain).unwrap().collect::<Vec<_>>(),
+                want
+            );
+        }
+        let sorghum = index.term_of_stem("sorghum").unwrap();
+        assert!(index.laid_postings(sorghum).is_none());
     }
 
     #[test]

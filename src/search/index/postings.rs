@@ -2,6 +2,7 @@
 //! (the first absolute), each followed by the count of occurrences when above one.
 
 use std::sync::Arc;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::corpus::text::TextFile;
@@ -173,6 +174,100 @@ impl Iterator for Postings<'_> {
         };
         self.last += v >> 1;
         Some((self.last, tf))
+    }
+}
+
+/// Terms found in at least this many sentences have their postings laid out ([`LaidOut`]).
+pub const LAID_MIN: u32 = 1024;
+
+/// The postings of the terms of many sentences ([`LAID_MIN`]) laid out again with each
+/// sentence's article and length beside it, so that scoring reads nothing but the postings,
+/// instead of two lookups per posting in arrays as long as the corpus (at ten million
+/// sentences, where most of those are cache misses, a question took 12.0 ms instead of
+/// 7.1 ms). A term is laid out the first time a question walks it, from its postings
+/// as they are (so none, if those are damaged), and kept for the life of the index: neither
+/// the index's file nor its start pays for terms no question asks about.
+pub(super) struct LaidOut {
+    /// The terms laid out, increasing.
+    terms: Vec<u32>,
+    /// Each one's layout, once made.
+    cells: Box<[OnceLock<Box<[u8]>>]>,
+}
+
+impl LaidOut {
+    /// Room for the terms of `df` (sentences per term) found in at least [`LAID_MIN`].
+    pub(super) fn new(df: impl Iterator<Item = u32>) -> LaidOut {
+        let terms: Vec<u32> = df
+            .enumerate()
+            .filter(|&(_, df)| df >= LAID_MIN)
+            .map(|(t, _)| t as u32)
+            .collect();
+        let cells = terms.iter().map(|_| OnceLock::new()).collect();
+        LaidOut { terms, cells }
+    }
+
+    /// Term `t`'s layout, made from `postings` the first time; `None` for a term of fewer
+    /// sentences.
+    pub(super) fn get<'a>(
+        &'a self,
+        t: u32,
+        postings: impl FnOnce() -> Postings<'a>,
+        sentence_article: &[u32],
+        sentence_len: &[u16],
+    ) -> Option<Laid<'a>> {
+        let i = self.terms.binary_search(&t).ok()?;
+        let bytes = self.cells[i].get_or_init(|| {
+            let mut out = Vec::new();
+            let (mut last, mut last_article) = (0, 0);
+            for (sid, tf) in postings() {
+                let article = sentence_article[sid as usize];
+                write_varint(&mut out, ((sid - last) << 1) | u32::from(tf > 1));
+                if tf > 1 {
+                    write_varint(&mut out, tf);
+                }
+                write_varint(&mut out, article - last_article);
+                write_varint(&mut out, u32::from(sentence_len[sid as usize]));
+                (last, last_article) = (sid, article);
+            }
+            out.into_boxed_slice()
+        });
+        Some(Laid {
+            bytes,
+            pos: 0,
+            last: 0,
+            article: 0,
+        })
+    }
+}
+
+/// A term's postings as laid out by [`LaidOut`]: `(sentence, occurrences, article, length)`
+/// in increasing sentence order.
+pub struct Laid<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    last: SentenceId,
+    article: u32,
+}
+
+impl Iterator for Laid<'_> {
+    type Item = (SentenceId, u32, u32, u16);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.pos >= self.bytes.len() {
+            return None;
+        }
+        let v = read_varint(self.bytes, &mut self.pos);
+        let tf = if v & 1 == 1 {
+            read_varint(self.bytes, &mut self.pos)
+        } else {
+            1
+        };
+        self.last += v >> 1;
+        self.article += read_varint(self.bytes, &mut self.pos);
+        // Written from a `u16`.
+        let len = read_varint(self.bytes, &mut self.pos) as u16;
+        Some((self.last, tf, self.article, len))
     }
 }
 
