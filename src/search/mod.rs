@@ -30,7 +30,7 @@ use rustc_hash::FxHashSet;
 use crate::config::SearchConfig;
 use crate::search::analyze::TokenKind;
 pub use crate::search::index::{Index, SentenceId, TermId};
-use crate::search::index::{Laid, Postings};
+use crate::search::index::{LAID_MIN, Laid, Postings};
 pub use crate::search::model::Model;
 
 /// Questions are cut to this many distinct words (the most informative are kept), so a
@@ -352,10 +352,11 @@ impl Index {
             s.prepare(hi - lo, a_hi - a_lo);
             for c in &mut cursors {
                 let (sidf, aidf, mark) = (c.sidf, c.aidf, c.mark);
-                // First the term's postings in the window, then what scoring them reads from
-                // the per-sentence arrays, in a loop of loads that depend on nothing but the
-                // postings (so the processor has many of their cache misses under way at
-                // once), then the scoring, whose branches would otherwise wait on each miss.
+                // First the term's postings in the window; for a term not laid out, then what
+                // scoring them reads from the per-sentence arrays, in a loop of loads that
+                // depend on nothing but the postings (so the processor has many of their cache
+                // misses under way at once); then the scoring, whose branches would otherwise
+                // wait on each miss. A laid-out term's postings carry those values.
                 s.batch.clear();
                 while let Some((sid, tf, a, len)) = c.next {
                     let i = sid as usize;
@@ -386,9 +387,11 @@ impl Index {
                     if seen == mark {
                         continue;
                     }
-                    // Without branches: whether a sentence or an article is new to the
-                    // window is as good as random, and a mispredicted branch costs more
-                    // than the stores (adding 0.0 leaves a score exactly as it was).
+                    // Whether a sentence or an article is new to the window is as good as
+                    // random, and a mispredicted branch costs more than the stores, so the
+                    // touched lists are written always and counted when new, and an article
+                    // already counted adds 0.0 (which leaves its score exactly as it was:
+                    // scores start at +0.0 and only grow).
                     let n = s.n_touched;
                     s.touched[n] = (w as u32, p.a);
                     s.n_touched = n + usize::from(seen == 0);
@@ -517,8 +520,10 @@ impl Walk<'_> {
 /// Sentence lengths the table of a [`Cursor`] covers.
 const SHORT: usize = 256;
 
-/// Terms with at least this many sentences get the table: it costs [`SHORT`] divisions.
-const TABLED: usize = 1024;
+/// Terms with at least this many sentences get the table: it costs two divisions per entry,
+/// which the many postings of such a term (at least four per entry) repay. The same bound as
+/// the laying out of postings ([`LAID_MIN`]), for the same kind of term.
+const TABLED: usize = LAID_MIN as usize;
 
 /// A term's BM25 part in a sentence: `sidf` (its weight), `tf` occurrences, `len` words.
 #[inline]
@@ -583,7 +588,8 @@ struct Scratch {
     sentence_score: Vec<f32>,
     sentence_mark: Vec<u16>,
     /// The window's sentences scored so far, with their articles: the first `n_touched`
-    /// (one more entry than the window has sentences, for the write that is not counted).
+    /// (one more entry than the largest window has sentences, for the write that is not
+    /// counted; likewise `touched_articles`).
     touched: Vec<(u32, u32)>,
     n_touched: usize,
     article_score: Vec<f32>,
@@ -939,12 +945,9 @@ mod tests {
         assert!(ix.df(common) as usize >= TABLED, "{}", ix.df(common));
         assert!(ix.laid_postings(common).is_some());
         let postings: Vec<_> = ix.postings(common).collect();
+        let long = |sid: SentenceId| usize::from(ix.sentence_len[sid as usize]) >= SHORT;
         assert!(postings.iter().any(|&(_, tf)| tf > 1));
-        assert!(
-            postings
-                .iter()
-                .any(|&(sid, _)| usize::from(ix.sentence_len[sid as usize]) >= SHORT)
-        );
+        assert!(postings.iter().any(|&(sid, tf)| tf == 1 && long(sid)));
         let model = Model::default();
         let (mut questions, mut compared) = (0, 0);
         let (mut several, mut focus, mut titled, mut tabled) = (0, 0, 0, 0);

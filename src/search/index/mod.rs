@@ -131,7 +131,8 @@ mod postings;
 mod rebuild;
 mod stored;
 
-pub use postings::{LAID_MIN, Laid, Postings};
+pub use postings::Postings;
+pub(crate) use postings::{LAID_MIN, Laid};
 pub use stored::{Damage, FORMAT, analysis_probe};
 
 impl Index {
@@ -195,7 +196,7 @@ impl Index {
     /// article and length (laid out the first time they are asked for); `None` for a term of
     /// fewer.
     #[must_use]
-    pub fn laid_postings(&self, term: TermId) -> Option<Laid<'_>> {
+    pub(crate) fn laid_postings(&self, term: TermId) -> Option<Laid<'_>> {
         self.laid_out.get(
             term,
             || self.postings(term),

@@ -177,16 +177,18 @@ impl Iterator for Postings<'_> {
     }
 }
 
-/// Terms found in at least this many sentences have their postings laid out ([`LaidOut`]).
-pub const LAID_MIN: u32 = 1024;
+/// Terms found in at least this many sentences have their postings laid out ([`LaidOut`]):
+/// below it, a term's lookups are too few to matter.
+pub(crate) const LAID_MIN: u32 = 1024;
 
 /// The postings of the terms of many sentences ([`LAID_MIN`]) laid out again with each
 /// sentence's article and length beside it, so that scoring reads nothing but the postings,
-/// instead of two lookups per posting in arrays as long as the corpus (at ten million
-/// sentences, where most of those are cache misses, a question took 12.0 ms instead of
-/// 7.1 ms). A term is laid out the first time a question walks it, from its postings
-/// as they are (so none, if those are damaged), and kept for the life of the index: neither
-/// the index's file nor its start pays for terms no question asks about.
+/// instead of two lookups per posting in arrays as long as the corpus (most of them cache
+/// misses at ten million sentences; docs/BENCHMARKS.md has the figures). A term is laid out the
+/// first time a question walks it, from its postings as they are (so none, if those are
+/// damaged), and kept for the life of the index: neither the index's file nor its start pays
+/// for terms no question asks about. Another thread asking for the same term meanwhile waits
+/// for it.
 pub(super) struct LaidOut {
     /// The terms laid out, increasing.
     terms: Vec<u32>,
@@ -221,8 +223,10 @@ impl LaidOut {
             let (mut last, mut last_article) = (0, 0);
             for (sid, tf) in postings() {
                 let article = sentence_article[sid as usize];
-                write_varint(&mut out, ((sid - last) << 1) | u32::from(tf > 1));
-                if tf > 1 {
+                // Any count but 1 is written, so that a count a file may hold (0, or 1 with
+                // its flag) reads back as it was.
+                write_varint(&mut out, ((sid - last) << 1) | u32::from(tf != 1));
+                if tf != 1 {
                     write_varint(&mut out, tf);
                 }
                 write_varint(&mut out, article - last_article);
@@ -242,7 +246,7 @@ impl LaidOut {
 
 /// A term's postings as laid out by [`LaidOut`]: `(sentence, occurrences, article, length)`
 /// in increasing sentence order.
-pub struct Laid<'a> {
+pub(crate) struct Laid<'a> {
     bytes: &'a [u8],
     pos: usize,
     last: SentenceId,
@@ -293,6 +297,38 @@ mod tests {
             last = Some(sid);
         }
         true
+    }
+
+    #[test]
+    fn laying_out_keeps_every_count_a_file_may_hold() {
+        // Counts 0 and 1 behind the flag pass `well_formed`; laid out, they read back as they
+        // were, as do the plain counts 1 and 2.
+        let mut bytes = Vec::new();
+        for (gap, tf) in [(0u32, 0u32), (1, 1), (1, 2), (2, 1), (1, 0)] {
+            write_varint(&mut bytes, (gap << 1) | 1);
+            write_varint(&mut bytes, tf);
+        }
+        write_varint(&mut bytes, 3 << 1);
+        assert!(well_formed(&bytes, 9));
+        let articles = [0, 0, 1, 1, 2, 2, 3, 3, 4];
+        let lens = [5, 6, 7, 300, 9, 10, 11, 12, 13];
+        let laid = LaidOut::new([LAID_MIN, 1].into_iter());
+        let got: Vec<_> = laid
+            .get(0, || Postings::new(&bytes), &articles, &lens)
+            .unwrap()
+            .collect();
+        let want: Vec<_> = Postings::new(&bytes)
+            .map(|(sid, tf)| (sid, tf, articles[sid as usize], lens[sid as usize]))
+            .collect();
+        assert_eq!(got, want);
+        assert_eq!(
+            want.iter().map(|p| p.1).collect::<Vec<_>>(),
+            [0, 1, 2, 1, 0, 1]
+        );
+        assert!(
+            laid.get(1, || Postings::new(&bytes), &articles, &lens)
+                .is_none()
+        );
     }
 
     #[test]
