@@ -30,7 +30,7 @@ use rustc_hash::FxHashSet;
 use crate::config::SearchConfig;
 use crate::search::analyze::TokenKind;
 pub use crate::search::index::{Index, SentenceId, TermId};
-use crate::search::index::{LAID_MIN, Laid, Postings};
+use crate::search::index::{Laid, Postings};
 pub use crate::search::model::Model;
 
 /// Questions are cut to this many distinct words (the most informative are kept), so a
@@ -319,7 +319,6 @@ impl Index {
                 };
                 cursors.push(Cursor {
                     next: walk.next(),
-                    laid: matches!(walk, Walk::Laid(_)),
                     walk,
                     titles: self.title_articles(alt.term),
                     sidf: self.sentence_idf(alt.term) * alt.weight * word.focus,
@@ -328,7 +327,8 @@ impl Index {
                     once: None,
                 });
                 let c = cursors.last_mut().expect("just pushed");
-                if self.terms[alt.term as usize].df as usize >= TABLED {
+                // A laid-out term has the many postings that repay the table.
+                if let Walk::Laid(_) = c.walk {
                     let mut once = Box::new([0.0; SHORT]);
                     for (len, x) in once.iter_mut().enumerate() {
                         *x = bm25(c.sidf, 1, len as u16, k1, b, avg);
@@ -371,7 +371,7 @@ impl Index {
                         a: a.wrapping_sub(a_lo as u32),
                     });
                 }
-                if !c.laid {
+                if let Walk::Plain(_) = c.walk {
                     let lens = &self.sentence_len[lo..hi];
                     let of_article = &self.sentence_article[lo..hi];
                     for p in &mut s.batch {
@@ -484,10 +484,8 @@ struct Gathered {
 /// One term of a question, walked window by window.
 struct Cursor<'a> {
     walk: Walk<'a>,
-    /// Whether `walk` gives each posting's article and length (else they are looked up).
-    laid: bool,
     /// The next posting not yet scored: sentence, occurrences, article and length (the last
-    /// two 0 when not `laid`).
+    /// two 0 for a plain walk, and looked up).
     next: Option<(SentenceId, u32, u32, u16)>,
     /// The articles whose titles have it, not yet scored.
     titles: &'a [u32],
@@ -495,9 +493,10 @@ struct Cursor<'a> {
     aidf: f32,
     /// Its question word's mark (1 for the first word).
     mark: u16,
-    /// For a term of many postings, its BM25 part in a sentence that has it once, by the
-    /// sentence's length (below [`SHORT`]): worked out once per question instead of once
-    /// per posting, with the same operations, so to the same bits.
+    /// For a laid-out term (at least `LAID_MIN` postings, so at least four for each of
+    /// the table's entries, which cost two divisions each), its BM25 part in a sentence that
+    /// has it once, by the sentence's length (below [`SHORT`]): worked out once per question
+    /// instead of once per posting, with the same operations, so to the same bits.
     once: Option<Box<[f32; SHORT]>>,
 }
 
@@ -519,11 +518,6 @@ impl Walk<'_> {
 
 /// Sentence lengths the table of a [`Cursor`] covers.
 const SHORT: usize = 256;
-
-/// Terms with at least this many sentences get the table: it costs two divisions per entry,
-/// which the many postings of such a term (at least four per entry) repay. The same bound as
-/// the laying out of postings ([`LAID_MIN`]), for the same kind of term.
-const TABLED: usize = LAID_MIN as usize;
 
 /// A term's BM25 part in a sentence: `sidf` (its weight), `tf` occurrences, `len` words.
 #[inline]
@@ -643,6 +637,7 @@ thread_local! {
 mod tests {
     use super::*;
     use crate::corpus::Article;
+    use crate::search::index::LAID_MIN;
     use std::path::Path;
 
     fn index(files: &[(&str, &str)]) -> Index {
@@ -909,7 +904,7 @@ mod tests {
             let mut text = String::new();
             for j in 0..sentences {
                 text.push_str("The ");
-                // "vevevo" is in half the sentences (more than `TABLED`), twice in some; a
+                // "vevevo" is in half the sentences (more than `LAID_MIN`), twice in some; a
                 // few sentences of the long article are longer than `SHORT` words.
                 for _ in 0..next(4).saturating_sub(1) {
                     text.push_str("vevevo ");
@@ -942,7 +937,7 @@ mod tests {
         // The common word is walked laid out, and scored from its table and, where it is
         // twice in a sentence or the sentence is long, without it.
         let common = ix.term_of_stem("vevevo").unwrap();
-        assert!(ix.df(common) as usize >= TABLED, "{}", ix.df(common));
+        assert!(ix.df(common) >= LAID_MIN, "{}", ix.df(common));
         assert!(ix.laid_postings(common).is_some());
         let postings: Vec<_> = ix.postings(common).collect();
         let long = |sid: SentenceId| usize::from(ix.sentence_len[sid as usize]) >= SHORT;
@@ -978,7 +973,7 @@ mod tests {
             tabled += words
                 .iter()
                 .flat_map(|w| &w.alternatives)
-                .filter(|a| ix.df(a.term) as usize >= TABLED)
+                .filter(|a| ix.df(a.term) >= LAID_MIN)
                 .count();
             titled += words
                 .iter()

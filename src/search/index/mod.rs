@@ -131,8 +131,10 @@ mod postings;
 mod rebuild;
 mod stored;
 
+#[cfg(test)]
+pub(crate) use postings::LAID_MIN;
+pub(crate) use postings::Laid;
 pub use postings::Postings;
-pub(crate) use postings::{LAID_MIN, Laid};
 pub use stored::{Damage, FORMAT, analysis_probe};
 
 impl Index {
@@ -192,9 +194,9 @@ impl Index {
         Postings::new(bytes)
     }
 
-    /// The postings of a term found in at least [`LAID_MIN`] sentences, with each sentence's
-    /// article and length (laid out the first time they are asked for); `None` for a term of
-    /// fewer.
+    /// The postings of a term found in at least [`postings::LAID_MIN`] sentences, with each
+    /// sentence's article and length (laid out the first time they are asked for); `None` for
+    /// a term of fewer.
     #[must_use]
     pub(crate) fn laid_postings(&self, term: TermId) -> Option<Laid<'_>> {
         self.laid_out.get(

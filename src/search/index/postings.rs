@@ -236,20 +236,17 @@ impl LaidOut {
             out.into_boxed_slice()
         });
         Some(Laid {
-            bytes,
-            pos: 0,
-            last: 0,
+            postings: Postings::new(bytes),
             article: 0,
         })
     }
 }
 
 /// A term's postings as laid out by [`LaidOut`]: `(sentence, occurrences, article, length)`
-/// in increasing sentence order.
+/// in increasing sentence order. Each is a posting as [`Postings`] encodes it, followed by the
+/// article's delta and the length.
 pub(crate) struct Laid<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-    last: SentenceId,
+    postings: Postings<'a>,
     article: u32,
 }
 
@@ -258,20 +255,12 @@ impl Iterator for Laid<'_> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        if self.pos >= self.bytes.len() {
-            return None;
-        }
-        let v = read_varint(self.bytes, &mut self.pos);
-        let tf = if v & 1 == 1 {
-            read_varint(self.bytes, &mut self.pos)
-        } else {
-            1
-        };
-        self.last += v >> 1;
-        self.article += read_varint(self.bytes, &mut self.pos);
+        let (sid, tf) = self.postings.next()?;
+        let p = &mut self.postings;
+        self.article += read_varint(p.bytes, &mut p.pos);
         // Written from a `u16`.
-        let len = read_varint(self.bytes, &mut self.pos) as u16;
-        Some((self.last, tf, self.article, len))
+        let len = read_varint(p.bytes, &mut p.pos) as u16;
+        Some((sid, tf, self.article, len))
     }
 }
 
